@@ -1,0 +1,40 @@
+# Shared settings for the engine scripts. Sourced, never run.
+# Everything that is downloaded or built lives outside the clone, so a fresh clone reuses it.
+set -euo pipefail
+
+DOCKWARD_CACHE="${DOCKWARD_CACHE:-$HOME/.cache/dockward}"
+# Elasticsearch refuses to run as root and /root is not traversable by other users, so its
+# unpacked engine and data live in a directory that its own system user owns.
+DOCKWARD_ES_ROOT="${DOCKWARD_ES_ROOT:-/var/lib/dockward-es}"
+DOCKWARD_ES_USER="${DOCKWARD_ES_USER:-dockward-es}"
+ES_VERSION="${DOCKWARD_ES_VERSION:-9.2.8}"
+ES_JAVA_HOME_DEFAULT=/usr/lib/jvm/temurin-25-jdk-amd64
+
+DOCKWARD_DOCKER_ROOT="$DOCKWARD_CACHE/docker"
+DOCKWARD_DOCKER_RUN="$DOCKWARD_CACHE/run"
+DOCKWARD_DOCKER_SOCK="${DOCKWARD_DOCKER_SOCK:-$DOCKWARD_DOCKER_RUN/docker.sock}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root (it installs packages and starts system daemons)"; }
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  if [ $apt_updated = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+  local what=$1 secs=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.5
+  done
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { VERSION } from '../version';
+import { SETUP_STEPS } from '../setup/steps';
+import { checkCommand } from './check';
+import { collect } from './common';
+import { runCommand } from './run';
+import { setupCommand } from './setup';
+
+const program = new Command('dockward')
+  .version(VERSION)
+  .description('Guards Docker hosts and feeds the Elastic Stack')
+  .showHelpAfterError();
+
+function withGlobals(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'YAML config file (default: $DOCKWARD_CONFIG, then ./dockward.yml)')
+    .option('-E, --set <key=value>', 'override a config key, e.g. -E elasticsearch.hosts=[https://es:9200]', collect, []);
+}
+
+withGlobals(program.command('run').description('ship container logs and engine events to Elasticsearch'))
+  .option('--stop-after <duration>', 'stop cleanly after this long (e.g. 30s), as on SIGTERM')
+  .action((opts) => runCommand(opts));
+
+const setup = withGlobals(program.command('setup').description('install templates and other assets (all steps unless some are named)'))
+  .option('--print', 'print what would be installed on a full default distribution, and exit');
+for (const step of SETUP_STEPS) setup.option(`--${step.name}`, step.description);
+setup.action((opts) => setupCommand(opts));
+
+withGlobals(program.command('check').description('validate the config, then reach the engine and the cluster'))
+  .option('--offline', 'validate the config only')
+  .action((opts) => checkCommand(opts));
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`dockward: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+import { Pipeline } from '../pipeline';
+import { probeCluster } from '../ship/client';
+import { indexTemplatesStep } from '../setup/index-templates';
+import { runSetup } from '../setup/steps';
+import { loadOrExit, telemetryFor, type GlobalOptions } from './common';
+import { duration } from '../config/units';
+
+export interface RunOptions extends GlobalOptions {
+  stopAfter?: string;
+}
+
+/** `dockward run`: the shipper. Stops cleanly on SIGTERM/SIGINT (or after --stop-after). */
+export async function runCommand(opts: RunOptions): Promise<void> {
+  const cfg = loadOrExit(opts);
+  const telemetry = telemetryFor(cfg);
+  const stopAfter = opts.stopAfter ? duration.parse(opts.stopAfter) : undefined;
+  const pipeline = new Pipeline(cfg, telemetry);
+
+  if (cfg.setup.templates !== 'never') {
+    try {
+      const cluster = await probeCluster(pipeline.client);
+      const results = await runSetup({ client: pipeline.client, cluster, telemetry }, [indexTemplatesStep.name]);
+      if (results.some((r) => r.status === 'failed')) {
+        telemetry.event('run.setup.incomplete', 'warn', 'templates could not be installed; run `dockward setup` with a privileged user (documents may get default mappings)');
+      }
+    } catch (err) {
+      // Elasticsearch may be down at start: the sink retries; templates are installed by `setup`.
+      telemetry.event('run.setup.skipped', 'warn', `template check skipped: ${(err as Error).message}`);
+    }
+  }
+
+  await pipeline.start();
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    telemetry.event('run.stopping', 'info', `stopping (${why})`);
+    await pipeline.stop();
+    telemetry.logger.end();
+    process.exitCode = 0;
+    setTimeout(() => process.exit(0), 200).unref();
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  if (stopAfter !== undefined) setTimeout(() => void stop(`--stop-after ${opts.stopAfter}`), stopAfter);
+}

@@ -1,0 +1,196 @@
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { byteSize } from '../config/units';
+import { LogDecoder, sinceArg, type LogLine } from '../docker/log-decoder';
+import type { EngineEvent } from '../docker/event-stream';
+import { baseFields, containerFields, detectLevel } from '../enrich/ecs';
+import type { ContainerMeta } from '../enrich/metadata';
+import { AckTracker } from '../ship/ack-tracker';
+import { deterministicId, streamName } from '../ship/envelope';
+import type { Collector, CollectorContext } from './collector';
+
+export const logsConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Where to start in a container never seen before: its whole log, or only new lines. */
+    start_at: z.enum(['beginning', 'end']).default('beginning'),
+    /** Longer lines are cut here and tagged `log.flags: truncated`. */
+    max_line_bytes: byteSize.prefault('1mib'),
+    /** Container names (globs with *) to skip; a container labelled dockward.logs=false is skipped too. */
+    exclude_names: z.array(z.string()).default([]),
+  })
+  .strict()
+  .prefault({});
+export type LogsConfig = z.output<typeof logsConfig>;
+
+/** A log cursor: the engine timestamp of the newest line stored with everything before it. */
+interface LogCursor {
+  sec: number;
+  nanos: number;
+}
+
+const DATASET = 'dockward.container';
+const READABLE_DRIVERS = new Set(['json-file', 'local', 'journald', 'etwlogs']);
+
+/**
+ * Follows the stdout/stderr of every container: those running at start, those that start later
+ * (engine `start` events), and stopped ones that still have unread lines after a restart of
+ * dockward. One document per line, `_id` from (container, stream, timestamp, ordinal among equal
+ * timestamps), cursor saved only once Elasticsearch has acknowledged every line before it. The
+ * engine's `since` is inclusive, so a resume re-reads the cursor's own timestamp: those lines get
+ * the same ids and come back as 409 duplicates, never as twins.
+ */
+export class LogsCollector implements Collector {
+  readonly name = 'logs';
+  private readonly followers = new Map<string, Promise<void>>();
+  private readonly streams = new Set<IncomingMessage>();
+  private readonly base: Record<string, unknown>;
+  private readonly index: string;
+  private readonly exclude: RegExp[];
+  private running = false;
+  private readonly onEvent = (ev: EngineEvent) => {
+    if (ev.Type === 'container' && ev.Action === 'start') this.follow(ev.Actor.ID);
+    if (ev.Type === 'container' && ev.Action === 'destroy') this.ctx.cursors.delete(`logs/${ev.Actor.ID}`);
+  };
+  private readonly onConnected = () => void this.scan();
+
+  constructor(private readonly ctx: CollectorContext, private readonly cfg: LogsConfig) {
+    this.base = baseFields('logs', DATASET, ctx.namespace);
+    this.index = streamName('logs', DATASET, ctx.namespace);
+    this.exclude = cfg.exclude_names.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.ctx.events.on('event', this.onEvent);
+    // Every (re)connection of the event stream may follow a gap: look at all containers again.
+    this.ctx.events.on('connected', this.onConnected);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.ctx.events.off('event', this.onEvent);
+    this.ctx.events.off('connected', this.onConnected);
+    for (const s of this.streams) s.destroy();
+    await Promise.allSettled([...this.followers.values()]);
+  }
+
+  /** Follows running containers and drains stopped ones that have a cursor (unread lines). */
+  private async scan(): Promise<void> {
+    let list;
+    try {
+      list = await this.ctx.docker.listContainers({ all: true });
+    } catch (err) {
+      this.ctx.telemetry.event('logs.scan.failed', 'warn', `cannot list containers: ${(err as Error).message}`);
+      return;
+    }
+    const known = new Set(list.map((c) => c.Id));
+    for (const key of this.ctx.cursors.keys('logs/')) {
+      if (!known.has(key.slice(5))) this.ctx.cursors.delete(key);
+    }
+    for (const c of list) {
+      if (c.State === 'running' || this.ctx.cursors.get(`logs/${c.Id}`) !== undefined) this.follow(c.Id);
+    }
+  }
+
+  private follow(id: string): void {
+    if (!this.running || this.followers.has(id)) return;
+    const p = this.followContainer(id)
+      .catch((err) => this.ctx.telemetry.event('logs.follow.failed', 'warn', `logs of ${id.slice(0, 12)}: ${(err as Error).message}`, { container: { id } }))
+      .finally(() => {
+        this.followers.delete(id);
+        this.ctx.telemetry.followedContainers.set(this.followers.size);
+        // A stream also ends when the engine restarts under a running container (live-restore):
+        // look again, and follow on from the cursor if it still runs.
+        if (this.running) setTimeout(() => void this.followIfRunning(id), 1000).unref();
+      });
+    this.followers.set(id, p);
+    this.ctx.telemetry.followedContainers.set(this.followers.size);
+  }
+
+  private async followIfRunning(id: string): Promise<void> {
+    const meta = await this.ctx.metadata.refresh(id).catch(() => undefined);
+    if (meta?.running) this.follow(id);
+  }
+
+  private async followContainer(id: string): Promise<void> {
+    const meta = await this.ctx.metadata.get(id);
+    if (!meta || !this.wanted(meta)) return;
+    const key = `logs/${id}`;
+    const cursor = this.ctx.cursors.get<LogCursor>(key);
+    const since = cursor ? sinceArg(cursor.sec, cursor.nanos) : this.cfg.start_at === 'end' ? String(Date.now() / 1000) : '0';
+    const stream = (await this.ctx.docker.getContainer(id).logs({
+      follow: true, stdout: true, stderr: true, timestamps: true, since,
+    } as never)) as unknown as IncomingMessage;
+    this.streams.add(stream);
+    this.ctx.telemetry.event('logs.follow.start', 'info', `following ${meta.name} (${id.slice(0, 12)}) since ${since}`, { container: { id, name: meta.name } });
+    const tracker = new AckTracker<LogCursor>((c) => this.ctx.cursors.set(key, c));
+    const emit = this.lineEmitter(meta, tracker);
+    const decoder = new LogDecoder({ multiplexed: !meta.tty, maxLineBytes: this.cfg.max_line_bytes }, emit);
+    const { output } = this.ctx;
+    await new Promise<void>((resolve) => {
+      stream.on('data', (chunk: Buffer) => {
+        decoder.push(chunk);
+        if (!output.writable && !stream.isPaused()) {
+          // Backpressure: leave the lines in the engine's log file until the queue drains.
+          stream.pause();
+          this.ctx.telemetry.event('logs.paused', 'debug', `paused ${meta.name}: queue full`);
+          void output.whenWritable().then(() => stream.resume());
+        }
+      });
+      stream.on('end', () => {
+        decoder.end();
+        resolve();
+      });
+      stream.on('close', resolve);
+      stream.on('error', (err) => {
+        this.ctx.telemetry.event('logs.stream.error', 'warn', `log stream of ${meta.name}: ${err.message}`);
+        resolve();
+      });
+    });
+    this.streams.delete(stream);
+    this.ctx.telemetry.event('logs.follow.end', 'info', `stopped following ${meta.name} (${id.slice(0, 12)})`, { container: { id, name: meta.name } });
+  }
+
+  private wanted(meta: ContainerMeta): boolean {
+    if (!READABLE_DRIVERS.has(meta.logDriver)) {
+      this.ctx.telemetry.event('logs.driver.unreadable', 'warn', `${meta.name}: log driver ${meta.logDriver} cannot be read through the API; skipped`);
+      return false;
+    }
+    if (meta.labels['dockward.logs'] === 'false') return false;
+    return !this.exclude.some((re) => re.test(meta.name));
+  }
+
+  /** Builds the per-line function for one container: everything constant is built once here. */
+  private lineEmitter(meta: ContainerMeta, tracker: AckTracker<LogCursor>): (line: LogLine) => void {
+    const container = containerFields(meta);
+    const { output, telemetry } = this.ctx;
+    const last = { stdout: { sec: -1, nanos: -1, ord: 0 }, stderr: { sec: -1, nanos: -1, ord: 0 } };
+    return (line) => {
+      const prev = last[line.stream];
+      if (prev.sec === line.sec && prev.nanos === line.nanos) prev.ord++;
+      else {
+        prev.sec = line.sec;
+        prev.nanos = line.nanos;
+        prev.ord = 0;
+      }
+      const level = detectLevel(line.message);
+      const flags = line.truncated ? (line.joined ? ['truncated', 'partial'] : ['truncated']) : line.joined ? ['partial'] : undefined;
+      telemetry.linesRead.inc({ stream: line.stream });
+      output.send({
+        index: this.index,
+        id: deterministicId(meta.id, line.stream, line.sec, line.nanos, prev.ord),
+        doc: {
+          '@timestamp': line.time,
+          message: line.message,
+          stream: line.stream,
+          log: level || flags ? { ...(level ? { level } : {}), ...(flags ? { flags } : {}) } : undefined,
+          container,
+          event: { kind: 'event', category: ['process'], type: ['info'], dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
+          ...this.base,
+        },
+        ack: tracker.issue({ sec: line.sec, nanos: line.nanos }),
+      });
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { elasticsearchConfig } from '../ship/client';
+import { sinkConfig } from '../ship/elasticsearch-sink';
+import { logsConfig } from '../collect/logs';
+import { eventsConfig } from '../collect/events';
+import { dockerConfig } from '../docker/engine';
+import { loggingConfig } from '../telemetry/logger';
+import { byteSize } from './units';
+
+/**
+ * The whole configuration. Every component's part is declared in that component's file and only
+ * assembled here; unknown keys are errors, so a typo never silently falls back to a default.
+ */
+export const configSchema = z
+  .object({
+    /** Data stream namespace: documents go to `<type>-dockward.<dataset>-<namespace>`. */
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9_]{1,64}$/, 'lowercase letters, digits and "_" only (no "-": it separates data stream parts)')
+      .default('default'),
+    /** Where cursors and other state live. */
+    state_dir: z.string().min(1).default('/var/lib/dockward'),
+    docker: dockerConfig,
+    elasticsearch: elasticsearchConfig,
+    output: sinkConfig,
+    queue: z
+      .object({
+        /** Documents held in memory between the collectors and the sink; collectors pause when full. */
+        max_docs: z.number().int().positive().default(20_000),
+        max_bytes: byteSize.prefault('64mb'),
+      })
+      .strict()
+      .prefault({}),
+    collectors: z
+      .object({ logs: logsConfig, events: eventsConfig })
+      .strict()
+      .prefault({}),
+    setup: z
+      .object({
+        /** On `run`: install index templates when missing (auto), always, or never. */
+        templates: z.enum(['auto', 'always', 'never']).default('auto'),
+      })
+      .strict()
+      .prefault({}),
+    logging: loggingConfig,
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,74 @@
+import type { Client } from '@elastic/elasticsearch';
+import type Docker from 'dockerode';
+import type { Collector, Output } from './collect/collector';
+import { buildCollectors } from './collect/registry';
+import type { Config } from './config/schema';
+import { EngineEventStream } from './docker/event-stream';
+import { connectDocker } from './docker/engine';
+import { MetadataCache } from './enrich/metadata';
+import { createClient } from './ship/client';
+import { ElasticsearchSink } from './ship/elasticsearch-sink';
+import type { Envelope } from './ship/envelope';
+import { BoundedQueue, sleep } from './ship/queue';
+import { CursorStore } from './state/cursor-store';
+import type { Telemetry } from './telemetry/telemetry';
+
+/**
+ * Builds the parts from a validated config and connects them:
+ *   engine ─► collectors ─► (enrich: in the collectors, from one metadata cache) ─► detect ─► queue ─► sink ─► Elasticsearch
+ * and acknowledgements flow back from the sink to each collector's cursor.
+ */
+export class Pipeline {
+  readonly docker: Docker;
+  readonly client: Client;
+  readonly queue: BoundedQueue;
+  readonly cursors: CursorStore;
+  private readonly events: EngineEventStream;
+  private readonly sink: ElasticsearchSink;
+  private readonly collectors: Collector[];
+
+  constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
+    this.docker = connectDocker(cfg.docker);
+    this.client = client ?? createClient(cfg.elasticsearch);
+    this.queue = new BoundedQueue(cfg.queue.max_docs, cfg.queue.max_bytes);
+    this.cursors = new CursorStore(cfg.state_dir);
+    this.events = new EngineEventStream(this.docker, telemetry);
+    this.sink = new ElasticsearchSink(this.client, this.queue, cfg.output, cfg.namespace, telemetry);
+    const queue = this.queue;
+    const output: Output = {
+      send: (env: Envelope) => queue.push(env),
+      get writable() {
+        return queue.writable;
+      },
+      whenWritable: () => queue.whenWritable(),
+    };
+    const metadata = new MetadataCache(this.docker);
+    this.events.on('event', (ev) => {
+      if (ev.Type !== 'container') return;
+      if (ev.Action === 'rename' || ev.Action === 'update') void metadata.refresh(ev.Actor.ID).catch(() => undefined);
+      if (ev.Action === 'destroy') metadata.forget(ev.Actor.ID);
+    });
+    this.collectors = buildCollectors(cfg.collectors, {
+      docker: this.docker, events: this.events, metadata, cursors: this.cursors, output, telemetry, namespace: cfg.namespace,
+    });
+  }
+
+  async start(): Promise<void> {
+    this.sink.start();
+    for (const c of this.collectors) await c.start();
+    // Replay engine events from the oldest cursor any collector needs (events the engine still holds).
+    const since = this.collectors.map((c) => c.eventsSince?.()).filter((s): s is bigint => s !== undefined);
+    this.events.start(since.length ? since.reduce((a, b) => (a < b ? a : b)) : undefined);
+    this.telemetry.event('pipeline.started', 'info', `dockward running: ${this.collectors.map((c) => c.name).join(', ')} → namespace ${this.cfg.namespace}`);
+  }
+
+  /** Stops reading, sends what was read within `timeoutMs`, saves cursors. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    await this.events.stop();
+    await Promise.all(this.collectors.map((c) => c.stop()));
+    const flushed = await Promise.race([this.sink.stop().then(() => true), sleep(timeoutMs).then(() => false)]);
+    this.cursors.flush();
+    this.telemetry.event('pipeline.stopped', flushed ? 'info' : 'warn', flushed ? 'dockward stopped; all read documents delivered' : `dockward stopped with ${this.queue.size} documents unsent (they are re-read from the engine next time)`);
+    await this.client.close();
+  }
+}

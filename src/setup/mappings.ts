@@ -1,0 +1,113 @@
+import { EcsFlat } from '@elastic/ecs';
+
+/**
+ * Explicit mappings for every field dockward writes. ECS fields take their type, `ignore_above`
+ * and multi-fields from `@elastic/ecs` (so `message` is match_only_text and command lines are
+ * wildcard, as ECS says); labels are `flattened` so arbitrary container labels cannot add fields.
+ * The root is `dynamic: false`: a field nobody declared is kept in _source, never mapped.
+ */
+export const ECS_FIELDS = [
+  '@timestamp', 'message', 'tags', 'labels', 'ecs.version',
+  'data_stream.type', 'data_stream.dataset', 'data_stream.namespace',
+  'event.kind', 'event.category', 'event.type', 'event.action', 'event.dataset', 'event.module',
+  'event.created', 'event.id', 'event.outcome', 'event.reason', 'event.severity', 'event.risk_score',
+  'log.level', 'log.logger',
+  'host.name', 'host.hostname',
+  'observer.hostname', 'observer.name', 'observer.product', 'observer.vendor', 'observer.version', 'observer.type',
+  'agent.type', 'agent.name', 'agent.version', 'agent.id',
+  'container.id', 'container.name', 'container.image.name', 'container.image.tag', 'container.image.hash.all',
+  'container.labels', 'container.runtime',
+  'process.pid', 'process.name', 'process.executable', 'process.args', 'process.command_line',
+  'process.working_directory', 'process.start', 'process.end', 'process.exit_code',
+  'process.parent.pid', 'process.parent.name', 'process.parent.command_line', 'process.user.name', 'process.user.id',
+  'user.name', 'user.id',
+  'file.path', 'file.name', 'file.directory',
+  'error.type', 'error.message', 'error.code',
+  'rule.id', 'rule.name', 'rule.category', 'rule.description', 'rule.ruleset', 'rule.reference',
+  'threat.framework', 'threat.tactic.id', 'threat.tactic.name', 'threat.technique.id', 'threat.technique.name',
+  'related.ip', 'related.user', 'related.hosts',
+] as const;
+
+/** dockward's own fields, outside ECS. */
+export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
+  stream: { type: 'keyword' },
+  'log.flags': { type: 'keyword' },
+  'docker.event.type': { type: 'keyword' },
+  'docker.event.action': { type: 'keyword', ignore_above: 1024 },
+  'docker.event.scope': { type: 'keyword' },
+  'docker.event.time_nano': { type: 'long' },
+  'docker.event.actor.id': { type: 'keyword' },
+  'docker.event.actor.attributes': { type: 'flattened' },
+  'dockward.deadletter.index': { type: 'keyword' },
+  'dockward.deadletter.id': { type: 'keyword' },
+  'dockward.deadletter.status': { type: 'integer' },
+  // The refused document, kept whole for replay; stored, never indexed.
+  'dockward.deadletter.document': { type: 'keyword', index: false, doc_values: false },
+};
+
+interface EcsFieldDef {
+  type: string;
+  ignore_above?: number;
+  scaling_factor?: number;
+  object_type?: string;
+  multi_fields?: Array<{ name: string; type: string }>;
+}
+
+export function ecsFieldMapping(name: string): Record<string, unknown> {
+  const def = (EcsFlat as unknown as Record<string, EcsFieldDef | undefined>)[name];
+  if (!def) throw new Error(`${name} is not an ECS field in @elastic/ecs`);
+  let m: Record<string, unknown>;
+  if (def.type === 'object' && def.object_type) m = { type: 'flattened' };
+  else if (name.endsWith('.labels')) m = { type: 'flattened' };
+  else {
+    m = { type: def.type };
+    if (def.type === 'keyword') m.ignore_above = def.ignore_above ?? 1024;
+    if (def.type === 'scaled_float') m.scaling_factor = def.scaling_factor ?? 1000;
+  }
+  if (def.multi_fields?.length) {
+    m.fields = Object.fromEntries(def.multi_fields.map((f) => [f.name, f.type === 'text' ? { type: 'text', norms: false } : { type: f.type }]));
+  }
+  return m;
+}
+
+/** Nested `properties` from flat dotted names. */
+export function buildProperties(fields: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [name, mapping] of Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))) {
+    const parts = name.split('.');
+    let cur = root;
+    for (const p of parts.slice(0, -1)) {
+      const node = (cur[p] ??= { properties: {} }) as { properties: Record<string, unknown> };
+      cur = node.properties;
+    }
+    cur[parts[parts.length - 1]] = mapping;
+  }
+  return root;
+}
+
+export function dockwardMappings(): Record<string, unknown> {
+  const fields: Record<string, Record<string, unknown>> = {};
+  for (const f of ECS_FIELDS) fields[f] = ecsFieldMapping(f);
+  Object.assign(fields, CUSTOM_FIELDS);
+  return { dynamic: false, date_detection: false, properties: buildProperties(fields) };
+}
+
+/** Types that only some distributions have, and what stands in for each where absent. */
+export const TYPE_FALLBACKS: Record<string, (m: Record<string, unknown>) => Record<string, unknown>> = {
+  match_only_text: ({ type: _t, ...rest }) => ({ ...rest, type: 'text', norms: false }),
+  wildcard: ({ type: _t, ...rest }) => ({ ...rest, type: 'keyword', ignore_above: 8192 }),
+  constant_keyword: ({ type: _t, value: _v, ...rest }) => ({ ...rest, type: 'keyword' }),
+  version: ({ type: _t, ...rest }) => ({ ...rest, type: 'keyword' }),
+  unsigned_long: ({ type: _t, ...rest }) => ({ ...rest, type: 'long' }),
+  scaled_float: ({ type: _t, scaling_factor: _s, ...rest }) => ({ ...rest, type: 'float' }),
+};
+
+/** Replaces every mapping of `type` in a mapping tree by its fallback. */
+export function replaceType(node: unknown, type: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => replaceType(n, type));
+  if (node === null || typeof node !== 'object') return node;
+  const obj = node as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = replaceType(v, type);
+  return obj.type === type && TYPE_FALLBACKS[type] ? TYPE_FALLBACKS[type](out) : out;
+}

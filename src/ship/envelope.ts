@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * What travels from the collectors to the sink: an ECS document, where it goes, its deterministic
+ * `_id`, and the token that tells its source when the document is safely stored.
+ */
+export interface Envelope {
+  /** Target data stream, e.g. logs-dockward.container-default. */
+  index: string;
+  /** Derived from what identifies the fact, never from when dockward saw it: a re-send is a 409. */
+  id: string;
+  doc: Record<string, unknown>;
+  ack?: AckToken;
+}
+
+/** Final outcomes. A document reaches exactly one of them; retries are not outcomes. */
+export type Outcome = 'acked' | 'duplicate' | 'dead_lettered' | 'dropped';
+
+export interface AckToken {
+  done(outcome: Outcome): void;
+}
+
+/** A short, stable id from the parts that identify a fact: 27 url-safe chars (sha1). */
+export function deterministicId(...parts: Array<string | number>): string {
+  return createHash('sha1').update(parts.join('\u0000')).digest('base64url');
+}
+
+/** `<type>-<dataset>-<namespace>`, dataset being e.g. "dockward.container". */
+export function streamName(type: 'logs' | 'metrics', dataset: string, namespace: string): string {
+  return `${type}-${dataset}-${namespace}`;
+}

@@ -1,0 +1,129 @@
+import type { Envelope } from './envelope';
+
+/** An envelope with its document serialized once, at the border between the flow and the sink. */
+export interface Queued {
+  env: Envelope;
+  source: string;
+  bytes: number;
+  /** Set on the dead-letter document that stands for a refused one. */
+  deadLettered?: boolean;
+}
+
+/**
+ * The bounded in-memory hand-over between the flow and the sink. Bounds are soft for a single push
+ * (a document is never refused: its source already read it) and hard for sources: `writable` turns
+ * false at the bound and producers must wait for `whenWritable()` before reading more. A paused log
+ * stream leaves lines in the engine's log files, so a full queue costs lag, not data.
+ */
+export class BoundedQueue {
+  private items: Queued[] = [];
+  private head = 0;
+  private bytes = 0;
+  private writers: Array<() => void> = [];
+  private taker: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly maxDocs: number, private readonly maxBytes: number) {}
+
+  push(env: Envelope): void {
+    const source = JSON.stringify(env.doc);
+    const bytes = Buffer.byteLength(source);
+    this.items.push({ env, source, bytes });
+    this.bytes += bytes;
+    this.wakeTaker();
+  }
+
+  /** Puts documents back at the front (a retry that must not lose its place). */
+  unshift(items: Queued[]): void {
+    if (items.length === 0) return;
+    this.items = items.concat(this.items.slice(this.head));
+    this.head = 0;
+    for (const q of items) this.bytes += q.bytes;
+    this.wakeTaker();
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  get writable(): boolean {
+    return this.size < this.maxDocs && this.bytes < this.maxBytes;
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.writable || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.writers.push(resolve));
+  }
+
+  /**
+   * Waits until `maxDocs` documents (or `maxBytes`) are queued, or `lingerMs` after the first one
+   * arrived, and takes them. Resolves with [] once closed and empty.
+   */
+  async take(maxDocs: number, maxBytes: number, lingerMs: number): Promise<Queued[]> {
+    while (this.size === 0 && !this.closed) await this.waitForItems();
+    if (this.size < maxDocs && this.bytes < maxBytes && !this.closed) {
+      const deadline = Date.now() + lingerMs;
+      while (this.size < maxDocs && this.bytes < maxBytes && !this.closed) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        await Promise.race([this.waitForItems(), sleep(left)]);
+      }
+    }
+    return this.splice(maxDocs, maxBytes);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakeTaker();
+    this.wakeWriters();
+  }
+
+  private splice(maxDocs: number, maxBytes: number): Queued[] {
+    const out: Queued[] = [];
+    let bytes = 0;
+    while (this.head < this.items.length && out.length < maxDocs) {
+      const q = this.items[this.head];
+      if (out.length > 0 && bytes + q.bytes > maxBytes) break;
+      out.push(q);
+      bytes += q.bytes;
+      this.head++;
+    }
+    this.bytes -= bytes;
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    if (this.writable) this.wakeWriters();
+    return out;
+  }
+
+  private waitForItems(): Promise<void> {
+    return new Promise((resolve) => {
+      const prev = this.taker;
+      this.taker = () => {
+        prev?.();
+        resolve();
+      };
+    });
+  }
+
+  private wakeTaker(): void {
+    const t = this.taker;
+    this.taker = undefined;
+    t?.();
+  }
+
+  private wakeWriters(): void {
+    const w = this.writers;
+    this.writers = [];
+    for (const resolve of w) resolve();
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

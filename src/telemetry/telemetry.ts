@@ -1,0 +1,50 @@
+import type winston from 'winston';
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/**
+ * Internal telemetry: named events that are both logged (winston) and counted (Prometheus), plus
+ * the few hot-path counters that are only counted. Event names are stable and dotted
+ * (`logs.follow.start`); the counter `dockward_events_total{event=…}` counts every one of them.
+ */
+export class Telemetry {
+  readonly registry = new Registry();
+  private readonly events: Counter<'event'>;
+  readonly documents: Counter<'outcome'>;
+  readonly retries: Counter<'reason'>;
+  readonly bulkRequests: Counter<'result'>;
+  readonly linesRead: Counter<'stream'>;
+  readonly engineEvents: Counter<'type'>;
+  readonly queueDocs: Gauge;
+  readonly queueBytes: Gauge;
+  readonly followedContainers: Gauge;
+
+  constructor(readonly logger: winston.Logger) {
+    const r = [this.registry];
+    this.events = new Counter({ name: 'dockward_events_total', help: 'Named internal events', labelNames: ['event'], registers: r });
+    this.documents = new Counter({ name: 'dockward_documents_total', help: 'Documents by final outcome', labelNames: ['outcome'], registers: r });
+    this.retries = new Counter({ name: 'dockward_documents_retried_total', help: 'Document sends to be retried', labelNames: ['reason'], registers: r });
+    this.bulkRequests = new Counter({ name: 'dockward_bulk_requests_total', help: 'Bulk requests', labelNames: ['result'], registers: r });
+    this.linesRead = new Counter({ name: 'dockward_log_lines_read_total', help: 'Container log lines read', labelNames: ['stream'], registers: r });
+    this.engineEvents = new Counter({ name: 'dockward_engine_events_read_total', help: 'Engine events read', labelNames: ['type'], registers: r });
+    this.queueDocs = new Gauge({ name: 'dockward_queue_documents', help: 'Documents waiting for the sink', registers: r });
+    this.queueBytes = new Gauge({ name: 'dockward_queue_bytes', help: 'Bytes waiting for the sink', registers: r });
+    this.followedContainers = new Gauge({ name: 'dockward_followed_containers', help: 'Containers whose logs are followed', registers: r });
+  }
+
+  event(name: string, level: 'error' | 'warn' | 'info' | 'debug', message: string, fields: Record<string, unknown> = {}): void {
+    this.events.inc({ event: name });
+    this.logger.log(level, message, { event: { action: name }, ...fields });
+  }
+
+  /** Current value of every counter and gauge, as name{labels} → value (for tests and `status`). */
+  async snapshot(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const metric of await this.registry.getMetricsAsJSON()) {
+      for (const v of metric.values) {
+        const labels = Object.entries(v.labels).map(([k, val]) => `${k}=${val}`).join(',');
+        out[labels ? `${metric.name}{${labels}}` : metric.name] = v.value;
+      }
+    }
+    return out;
+  }
+}
