@@ -16,6 +16,8 @@ export const logsConfig = z
     start_at: z.enum(['beginning', 'end']).default('beginning'),
     /** Longer lines are cut here and tagged `log.flags: truncated`. */
     max_line_bytes: byteSize.prefault('1mib'),
+    /** Container names (globs with *) to follow; empty: all. */
+    include_names: z.array(z.string()).default([]),
     /** Container names (globs with *) to skip; a container labelled dockward.logs=false is skipped too. */
     exclude_names: z.array(z.string()).default([]),
   })
@@ -43,21 +45,28 @@ const READABLE_DRIVERS = new Set(['json-file', 'local', 'journald', 'etwlogs']);
 export class LogsCollector implements Collector {
   readonly name = 'logs';
   private readonly followers = new Map<string, Promise<void>>();
+  /** Stopped containers read to their end by this process: a rescan need not read them again. */
+  private readonly drained = new Set<string>();
   private readonly streams = new Set<IncomingMessage>();
   private readonly base: Record<string, unknown>;
   private readonly index: string;
+  private readonly include: RegExp[];
   private readonly exclude: RegExp[];
   private running = false;
   private readonly onEvent = (ev: EngineEvent) => {
     if (ev.Type === 'container' && ev.Action === 'start') this.follow(ev.Actor.ID);
-    if (ev.Type === 'container' && ev.Action === 'destroy') this.ctx.cursors.delete(`logs/${ev.Actor.ID}`);
+    if (ev.Type === 'container' && ev.Action === 'destroy') {
+      this.ctx.cursors.delete(`logs/${ev.Actor.ID}`);
+      this.drained.delete(ev.Actor.ID);
+    }
   };
   private readonly onConnected = () => void this.scan();
 
   constructor(private readonly ctx: CollectorContext, private readonly cfg: LogsConfig) {
     this.base = baseFields('logs', DATASET, ctx.namespace);
     this.index = streamName('logs', DATASET, ctx.namespace);
-    this.exclude = cfg.exclude_names.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+    this.include = cfg.include_names.map(globToRegExp);
+    this.exclude = cfg.exclude_names.map(globToRegExp);
   }
 
   async start(): Promise<void> {
@@ -75,7 +84,10 @@ export class LogsCollector implements Collector {
     await Promise.allSettled([...this.followers.values()]);
   }
 
-  /** Follows running containers and drains stopped ones that have a cursor (unread lines). */
+  /**
+   * Follows running containers, and reads stopped ones to their end: all of them on a first run
+   * (start_at: beginning, as Filebeat reads every container's file), else those with a cursor.
+   */
   private async scan(): Promise<void> {
     let list;
     try {
@@ -89,7 +101,9 @@ export class LogsCollector implements Collector {
       if (!known.has(key.slice(5))) this.ctx.cursors.delete(key);
     }
     for (const c of list) {
-      if (c.State === 'running' || this.ctx.cursors.get(`logs/${c.Id}`) !== undefined) this.follow(c.Id);
+      if (c.State === 'running') this.follow(c.Id);
+      else if (this.drained.has(c.Id)) continue;
+      else if (this.cfg.start_at === 'beginning' || this.ctx.cursors.get(`logs/${c.Id}`) !== undefined) this.follow(c.Id);
     }
   }
 
@@ -111,6 +125,7 @@ export class LogsCollector implements Collector {
   private async followIfRunning(id: string): Promise<void> {
     const meta = await this.ctx.metadata.refresh(id).catch(() => undefined);
     if (meta?.running) this.follow(id);
+    else this.drained.add(id);
   }
 
   private async followContainer(id: string): Promise<void> {
@@ -158,6 +173,7 @@ export class LogsCollector implements Collector {
       return false;
     }
     if (meta.labels['dockward.logs'] === 'false') return false;
+    if (this.include.length && !this.include.some((re) => re.test(meta.name))) return false;
     return !this.exclude.some((re) => re.test(meta.name));
   }
 
@@ -193,4 +209,8 @@ export class LogsCollector implements Collector {
       });
     };
   }
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 }

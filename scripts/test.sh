@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): installs what is missing, builds, starts the real engines (cached,
+# reused when already up) and runs every test. `unit` runs only tests that need no engine; `long`
+# runs the long drills under test/long as well.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-all}"
+
+# npm ci only when the lockfile changed since the last install.
+stamp=node_modules/.dockward-lock
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json "$stamp"
+fi
+rm -rf dist && npx tsc -p tsconfig.json
+
+files=()
+while IFS= read -r f; do files+=("$f"); done < <(find dist/test -name '*.test.js' -not -path '*/long/*' | sort)
+if [ "$mode" = unit ]; then
+  # Unit tests are the ones that do not use the engine helpers.
+  all=("${files[@]}"); files=()
+  while IFS= read -r f; do files+=("$f"); done < <(grep -L 'support/engines' "${all[@]}")
+fi
+if [ "$mode" != unit ]; then
+  t0=$SECONDS; scripts/dockerd.sh start; echo "dockerd ready after $((SECONDS - t0)) s" >&2
+  scripts/images.sh
+  t0=$SECONDS; scripts/elasticsearch.sh start plain; echo "elasticsearch (plain) ready after $((SECONDS - t0)) s" >&2
+  t0=$SECONDS; scripts/elasticsearch.sh start tls; echo "elasticsearch (tls) ready after $((SECONDS - t0)) s" >&2
+  set -a
+  eval "$(scripts/dockerd.sh env)"
+  eval "$(scripts/elasticsearch.sh env plain)"
+  eval "$(scripts/elasticsearch.sh env tls | sed 's/^DOCKWARD_TEST_ES_/DOCKWARD_TEST_TLS_/')"
+  set +a
+  export DOCKWARD_TEST_ENGINES=1
+fi
+if [ "$mode" = long ]; then
+  while IFS= read -r f; do files+=("$f"); done < <(find dist/test/long -name '*.test.js' | sort)
+fi
+[ ${#files[@]} -gt 0 ] || { echo "no test files found" >&2; exit 1; }
+# One file at a time: the integration tests share one engine pair and two cores.
+exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

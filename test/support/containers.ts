@@ -1,0 +1,44 @@
+import type Docker from 'dockerode';
+import { BUSYBOX } from './engines';
+
+export interface RunOptions {
+  name: string;
+  cmd: string[];
+  image?: string;
+  tty?: boolean;
+  labels?: Record<string, string>;
+  hostConfig?: Docker.HostConfig;
+  /** Wait for the container to exit and return its exit code. */
+  wait?: boolean;
+}
+
+/** Starts a container with no network (test traffic never leaves the machine). */
+export async function runContainer(docker: Docker, o: RunOptions): Promise<{ id: string; exitCode?: number }> {
+  const c = await docker.createContainer({
+    name: o.name,
+    Image: o.image ?? BUSYBOX,
+    Cmd: o.cmd,
+    Tty: o.tty ?? false,
+    Labels: o.labels,
+    HostConfig: { NetworkMode: 'none', ...o.hostConfig },
+  });
+  await c.start();
+  if (!o.wait) return { id: c.id };
+  const res = (await c.wait()) as { StatusCode: number };
+  return { id: c.id, exitCode: res.StatusCode };
+}
+
+/** Removes every container whose name starts with `prefix`. */
+export async function removeContainers(docker: Docker, prefix: string): Promise<void> {
+  const list = await docker.listContainers({ all: true, filters: { name: [prefix] } });
+  await Promise.all(
+    list
+      .filter((c) => c.Names.some((n) => n.replace(/^\//, '').startsWith(prefix)))
+      .map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+  );
+}
+
+/** A shell loop printing `<prefix> <i>` for i in 1..n (busybox seq is fast: 50k lines in well under 1 s). */
+export function seqCommand(prefix: string, n: number, stream: 'stdout' | 'stderr' = 'stdout'): string[] {
+  return ['sh', '-c', `seq 1 ${n} | sed 's/^/${prefix} /'${stream === 'stderr' ? ' >&2' : ''}`];
+}

@@ -1,0 +1,32 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { QueryDslQueryContainer } from '@elastic/elasticsearch/lib/api/types';
+
+export async function count(client: Client, index: string, query?: QueryDslQueryContainer): Promise<number> {
+  await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
+  const res = await client.count({ index, query, ignore_unavailable: true, allow_no_indices: true });
+  return res.count;
+}
+
+/** Polls until `index` holds at least `expected` matching documents, or the time is up. */
+export async function waitForCount(client: Client, index: string, expected: number, timeoutMs: number, query?: QueryDslQueryContainer): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let n = 0;
+  for (;;) {
+    n = await count(client, index, query);
+    if (n >= expected || Date.now() > deadline) return n;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Every matching document's _source (scrolled: exact, not a sample). */
+export async function fetchAll<T = Record<string, unknown>>(client: Client, index: string, query?: QueryDslQueryContainer): Promise<Array<T & { _id: string }>> {
+  await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
+  const out: Array<T & { _id: string }> = [];
+  let res = await client.search<T>({ index, query, size: 5000, scroll: '1m', sort: ['_doc'], ignore_unavailable: true });
+  while (res.hits.hits.length > 0) {
+    for (const h of res.hits.hits) out.push({ ...(h._source as T), _id: h._id as string });
+    res = await client.scroll<T>({ scroll_id: res._scroll_id as string, scroll: '1m' });
+  }
+  if (res._scroll_id) await client.clearScroll({ scroll_id: res._scroll_id }).catch(() => undefined);
+  return out;
+}
