@@ -67,6 +67,7 @@ export class Pipeline {
     await this.events.stop();
     await Promise.all(this.collectors.map((c) => c.stop()));
     const flushed = await Promise.race([this.sink.stop().then(() => true), sleep(timeoutMs).then(() => false)]);
+    if (!flushed) this.sink.abandon();
     this.cursors.flush();
     this.telemetry.event('pipeline.stopped', flushed ? 'info' : 'warn', flushed ? 'dockward stopped; all read documents delivered' : `dockward stopped with ${this.queue.size} documents unsent (they are re-read from the engine next time)`);
     await this.client.close();

@@ -60,11 +60,10 @@ export function createClient(cfg: ElasticsearchConfig): Client {
     }
   });
   if (cfg.hosts.some((h) => h.startsWith('https:'))) {
-    opts.tls = {
-      ca: ca.length ? ca : undefined,
-      rejectUnauthorized: cfg.ssl.verification_mode !== 'none',
-      checkServerIdentity: cfg.ssl.verification_mode === 'full' ? undefined : () => undefined,
-    };
+    // Keys are left out rather than set to undefined: the HTTP layer treats a present key as set.
+    opts.tls = { rejectUnauthorized: cfg.ssl.verification_mode !== 'none' };
+    if (ca.length) opts.tls.ca = ca;
+    if (cfg.ssl.verification_mode === 'certificate') opts.tls.checkServerIdentity = () => undefined;
   }
   return new Client(opts);
 }

@@ -38,6 +38,7 @@ interface BulkItemResult {
  */
 export class ElasticsearchSink {
   private running = false;
+  private abandoned = false;
   private workers: Promise<void>[] = [];
   private inFlight = 0;
 
@@ -61,6 +62,15 @@ export class ElasticsearchSink {
     await Promise.all(this.workers);
   }
 
+  /**
+   * Stops retrying: documents still unsent get no outcome, so their sources' cursors stay before
+   * them and they are read again from the engine on the next start.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.queue.close();
+  }
+
   get busy(): boolean {
     return this.inFlight > 0 || this.queue.size > 0;
   }
@@ -69,8 +79,8 @@ export class ElasticsearchSink {
     for (;;) {
       const batch = await this.queue.take(this.cfg.bulk_max_docs, this.cfg.bulk_max_bytes, this.running ? this.cfg.flush_interval : 0);
       this.updateGauges();
-      if (batch.length === 0) {
-        if (!this.running) return;
+      if (batch.length === 0 || this.abandoned) {
+        if (!this.running || this.abandoned) return;
         continue;
       }
       this.inFlight++;
@@ -86,7 +96,7 @@ export class ElasticsearchSink {
   private async deliver(batch: Queued[]): Promise<void> {
     let pending = batch;
     let attempt = 0;
-    while (pending.length > 0) {
+    while (pending.length > 0 && !this.abandoned) {
       const retry: Queued[] = [];
       let reason = '';
       try {
