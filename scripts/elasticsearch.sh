@@ -128,11 +128,11 @@ stop() {
 }
 
 env_out() {
-  echo "DOCKWARD_TEST_ES_URL=$(url)"
+  echo "DWTEST_ES_URL=$(url)"
   if [ $profile = tls ]; then
-    echo "DOCKWARD_TEST_ES_CA=$pdir/config/certs/ca/ca.crt"
-    echo "DOCKWARD_TEST_ES_ADMIN=$ADMIN_USER:$ADMIN_PASS"
-    echo "DOCKWARD_TEST_ES_WRITER=$WRITER_USER:$WRITER_PASS"
+    echo "DWTEST_ES_CA=$pdir/config/certs/ca/ca.crt"
+    echo "DWTEST_ES_ADMIN=$ADMIN_USER:$ADMIN_PASS"
+    echo "DWTEST_ES_WRITER=$WRITER_USER:$WRITER_PASS"
   fi
 }
 

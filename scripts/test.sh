@@ -29,9 +29,9 @@ if [ "$mode" != unit ]; then
   set -a
   eval "$(scripts/dockerd.sh env)"
   eval "$(scripts/elasticsearch.sh env plain)"
-  eval "$(scripts/elasticsearch.sh env tls | sed 's/^DOCKWARD_TEST_ES_/DOCKWARD_TEST_TLS_/')"
+  eval "$(scripts/elasticsearch.sh env tls | sed 's/^DWTEST_ES_/DWTEST_TLS_/')"
   set +a
-  export DOCKWARD_TEST_ENGINES=1
+  export DWTEST_ENGINES=1
 fi
 if [ "$mode" = long ]; then
   while IFS= read -r f; do files+=("$f"); done < <(find dist/test/long -name '*.test.js' | sort)

@@ -170,7 +170,7 @@ export class ElasticsearchSink {
       dockward: { deadletter: { index: q.env.index, id: q.env.id, status: item.status, document: q.source } },
     };
     const source = JSON.stringify(doc);
-    const env = { index, id: q.env.id, doc, ack: q.env.ack };
+    const env = { index, id: q.env.id, ack: q.env.ack };
     return [{ env, source, bytes: Buffer.byteLength(source), deadLettered: true }];
   }
 

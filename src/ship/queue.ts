@@ -1,8 +1,11 @@
 import type { Envelope } from './envelope';
 
-/** An envelope with its document serialized once, at the border between the flow and the sink. */
+/**
+ * An envelope with its document serialized once, at the border between the flow and the sink.
+ * The document object itself is dropped there: past this point only its JSON is needed.
+ */
 export interface Queued {
-  env: Envelope;
+  env: Omit<Envelope, 'doc'>;
   source: string;
   bytes: number;
   /** Set on the dead-letter document that stands for a refused one. */
@@ -28,7 +31,7 @@ export class BoundedQueue {
   push(env: Envelope): void {
     const source = JSON.stringify(env.doc);
     const bytes = Buffer.byteLength(source);
-    this.items.push({ env, source, bytes });
+    this.items.push({ env: { index: env.index, id: env.id, ack: env.ack }, source, bytes });
     this.bytes += bytes;
     this.wakeTaker();
   }

@@ -31,7 +31,7 @@ describe('TLS and authentication (security-on Elasticsearch)', () => {
     const dw = DockwardProcess.run({ namespace: ns, sets: tlsSets(e.tls.writer) });
     procs.push(dw);
     const index = `logs-dockward.container-${ns}`;
-    assert.equal(await waitForCount(admin, index, 500, 60_000, { term: { 'container.id': id } }), 500, dw.log.slice(-2000));
+    assert.equal(await waitForCount(admin, index, 500, 60_000, { term: { 'container.id': id } }, dw.alive), 500, dw.log.slice(-2000));
     const docs = await fetchAll<{ message: string }>(admin, index, { term: { 'container.id': id } });
     assert.equal(new Set(docs.map((d) => d.message)).size, 500);
   });

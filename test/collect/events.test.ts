@@ -36,7 +36,7 @@ describe('events collector (real engine events → Elasticsearch)', () => {
     const { id } = await runContainer(docker, { name: `${ns}-life`, cmd: ['sh', '-c', 'exit 3'], labels: { app: 'probe' }, wait: true });
     await docker.getContainer(id).remove();
     const q = { term: { 'container.id': id } };
-    assert.equal(await waitForCount(es, index, 4, 30_000, q), 4, dw.log.slice(-2000));
+    assert.equal(await waitForCount(es, index, 4, 30_000, q, dw.alive), 4, dw.log.slice(-2000));
     // Let the cursor reach disk, then stop hard: the restart replays from the engine's buffer.
     await new Promise((r) => setTimeout(r, 1500));
     await dw.kill('SIGKILL');

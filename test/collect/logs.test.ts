@@ -63,7 +63,7 @@ describe('logs collector (real dockerd → dockward → real Elasticsearch)', ()
       wait: true,
     });
     const expected = 1 + 1 + 1 + 1 + 100 + 50;
-    const n = await waitForCount(es, index, expected, 60_000, { term: { 'container.id': id } });
+    const n = await waitForCount(es, index, expected, 60_000, { term: { 'container.id': id } }, dockward.alive);
     assert.equal(n, expected, `documents for the container\n${dockward.log.slice(-2000)}`);
     const docs = await fetchAll<LogDoc>(es, index, { term: { 'container.id': id } });
     const byMessage = new Map(docs.map((d) => [d.message, d]));
@@ -109,7 +109,7 @@ describe('logs collector (real dockerd → dockward → real Elasticsearch)', ()
     await dockward!.waitFor(/dockward running/);
     const late = await runContainer(docker, { name: `${ns}-late`, cmd: ['sh', '-c', "sleep 1; seq 1 20 | sed 's/^/late /'"], wait: true });
     const tty = await runContainer(docker, { name: `${ns}-tty`, tty: true, cmd: ['sh', '-c', "seq 1 10 | sed 's/^/tty /'"], wait: true });
-    assert.equal(await waitForCount(es, index, 20, 30_000, { term: { 'container.id': late.id } }), 20);
+    assert.equal(await waitForCount(es, index, 20, 30_000, { term: { 'container.id': late.id } }, dockward!.alive), 20);
     assert.equal(await waitForCount(es, index, 10, 30_000, { term: { 'container.id': tty.id } }), 10);
     const ttyDocs = await fetchAll<LogDoc>(es, index, { term: { 'container.id': tty.id } });
     assert.deepEqual(new Set(ttyDocs.map((d) => d.message)), new Set(Array.from({ length: 10 }, (_, i) => `tty ${i + 1}`)), 'no \\r left from the TTY');

@@ -45,7 +45,7 @@ describe('delivery: exact counts against the real engines', () => {
     const t0 = Date.now();
     const dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.events.enabled=false'] });
     procs.push(dw);
-    const n = await waitForCount(es, index, 50_000, 180_000, { term: { 'container.id': id } });
+    const n = await waitForCount(es, index, 50_000, 180_000, { term: { 'container.id': id } }, dw.alive);
     const seconds = (Date.now() - t0) / 1000;
     assert.equal(n, 50_000, dw.log.slice(-2000));
     const docs = await fetchAll<{ message: string }>(es, index, { term: { 'container.id': id } });
@@ -70,7 +70,7 @@ describe('delivery: exact counts against the real engines', () => {
     const stateDir = dw.stateDir;
     const kills: number[] = [];
     for (const at of [8_000, 30_000]) {
-      await waitForCount(es, index, at, 120_000);
+      await waitForCount(es, index, at, 120_000, undefined, dw.alive);
       await dw.kill('SIGKILL');
       kills.push(await count(es, index));
       dw = DockwardProcess.run({ namespace: ns, stateDir });
@@ -78,7 +78,7 @@ describe('delivery: exact counts against the real engines', () => {
     }
     await docker.getContainer(live.id).wait();
     const total = 56_000;
-    const n = await waitForCount(es, index, total, 180_000, { terms: { 'container.id': [done.id, live.id] } });
+    const n = await waitForCount(es, index, total, 180_000, { terms: { 'container.id': [done.id, live.id] } }, dw.alive);
     assert.equal(n, total, dw.log.slice(-2000));
     // Give a wrongly re-sent line time to show up before the exact comparison.
     await new Promise((r) => setTimeout(r, 1500));

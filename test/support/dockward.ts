@@ -61,7 +61,14 @@ export class DockwardProcess {
     }
   }
 
+  /** For waitForCount: throws with the log when the process exited on its own. */
+  readonly alive = (): void => {
+    if (this.child.exitCode !== null && !this.killed) throw new Error(`dockward exited (${this.child.exitCode}):\n${this.output.slice(-3000)}`);
+  };
+  private killed = false;
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    this.killed = true;
     if (this.child.exitCode === null) this.child.kill(signal);
     return this.exited;
   }

@@ -7,11 +7,15 @@ export async function count(client: Client, index: string, query?: QueryDslQuery
   return res.count;
 }
 
-/** Polls until `index` holds at least `expected` matching documents, or the time is up. */
-export async function waitForCount(client: Client, index: string, expected: number, timeoutMs: number, query?: QueryDslQueryContainer): Promise<number> {
+/**
+ * Polls until `index` holds at least `expected` matching documents, or the time is up. `watch`
+ * throws when the process that should deliver them has died, so a broken run fails at once.
+ */
+export async function waitForCount(client: Client, index: string, expected: number, timeoutMs: number, query?: QueryDslQueryContainer, watch?: () => void): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let n = 0;
   for (;;) {
+    watch?.();
     n = await count(client, index, query);
     if (n >= expected || Date.now() > deadline) return n;
     await new Promise((r) => setTimeout(r, 250));

@@ -48,7 +48,7 @@ function creds(pair: string | undefined, what: string): Credentials {
 export function engines(): Engines {
   if (cached) return cached;
   let env: Record<string, string | undefined> = process.env;
-  if (!process.env.DOCKWARD_TEST_ENGINES) {
+  if (!process.env.DWTEST_ENGINES) {
     script('dockerd.sh', 'start');
     script('images.sh');
     script('elasticsearch.sh', 'start', 'plain');
@@ -57,10 +57,10 @@ export function engines(): Engines {
     env = {
       ...parseEnv(script('dockerd.sh', 'env')),
       ...parseEnv(script('elasticsearch.sh', 'env', 'plain')),
-      DOCKWARD_TEST_TLS_URL: tls.DOCKWARD_TEST_ES_URL,
-      DOCKWARD_TEST_TLS_CA: tls.DOCKWARD_TEST_ES_CA,
-      DOCKWARD_TEST_TLS_ADMIN: tls.DOCKWARD_TEST_ES_ADMIN,
-      DOCKWARD_TEST_TLS_WRITER: tls.DOCKWARD_TEST_ES_WRITER,
+      DWTEST_TLS_URL: tls.DWTEST_ES_URL,
+      DWTEST_TLS_CA: tls.DWTEST_ES_CA,
+      DWTEST_TLS_ADMIN: tls.DWTEST_ES_ADMIN,
+      DWTEST_TLS_WRITER: tls.DWTEST_ES_WRITER,
     };
   }
   const dockerHost = env.DOCKER_HOST;
@@ -68,12 +68,12 @@ export function engines(): Engines {
   cached = {
     dockerHost,
     docker: new Docker({ socketPath: dockerHost.slice('unix://'.length) }),
-    esUrl: env.DOCKWARD_TEST_ES_URL ?? 'http://127.0.0.1:19200',
+    esUrl: env.DWTEST_ES_URL ?? 'http://127.0.0.1:19200',
     tls: {
-      url: env.DOCKWARD_TEST_TLS_URL ?? 'https://127.0.0.1:19201',
-      ca: env.DOCKWARD_TEST_TLS_CA ?? '',
-      admin: creds(env.DOCKWARD_TEST_TLS_ADMIN, 'admin'),
-      writer: creds(env.DOCKWARD_TEST_TLS_WRITER, 'writer'),
+      url: env.DWTEST_TLS_URL ?? 'https://127.0.0.1:19201',
+      ca: env.DWTEST_TLS_CA ?? '',
+      admin: creds(env.DWTEST_TLS_ADMIN, 'admin'),
+      writer: creds(env.DWTEST_TLS_WRITER, 'writer'),
     },
   };
   return cached;
