@@ -41,7 +41,7 @@ install_engine() {
     command -v mvn >/dev/null || apt_install maven
     log "downloading Elasticsearch $ES_VERSION from Maven Central"
     mkdir -p "$DOCKWARD_CACHE/downloads"
-    mvn -q dependency:copy -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
+    mvn -q -Dmaven.repo.local="$DOCKWARD_CACHE/m2" dependency:copy -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
       -DoutputDirectory="$DOCKWARD_CACHE/downloads" -Dmdep.overWriteReleases=true >&2
   fi
   if [ ! -x "$home/bin/elasticsearch" ]; then

@@ -37,8 +37,8 @@ export const configSchema = z
       .prefault({}),
     setup: z
       .object({
-        /** On `run`: install index templates when missing (auto), always, or never. */
-        templates: z.enum(['auto', 'always', 'never']).default('auto'),
+        /** On `run`: install or update index templates when missing or outdated (auto), or never. */
+        templates: z.enum(['auto', 'never']).default('auto'),
       })
       .strict()
       .prefault({}),
