@@ -9,9 +9,7 @@ cd "$(dirname "$0")/.."
 seconds="${DEMO_SECONDS:-20}"
 ns=demo
 
-stamp=node_modules/.dockward-lock
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then npm ci --no-audit --no-fund; cp package-lock.json "$stamp"; fi
-npx tsc -p tsconfig.json
+ensure_built
 scripts/dockerd.sh start
 scripts/images.sh busybox
 scripts/elasticsearch.sh start plain

@@ -32,15 +32,7 @@ start() {
   log "dockerd up on $DOCKWARD_DOCKER_SOCK in $((SECONDS - t0)) s"
 }
 
-stop() {
-  [ -f "$pidfile" ] || { log "dockerd not running"; return 0; }
-  local pid; pid=$(cat "$pidfile")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-  log "dockerd stopped"
-}
+stop() { stop_pid dockerd "$pidfile"; }
 
 case "${1:-start}" in
   start) start ;;

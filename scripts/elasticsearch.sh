@@ -117,15 +117,7 @@ start() {
   log "elasticsearch $ES_VERSION ($profile) up on $(url) in $((SECONDS - t0)) s"
 }
 
-stop() {
-  [ -f "$pidfile" ] || { log "elasticsearch ($profile) not running"; return 0; }
-  local pid; pid=$(cat "$pidfile")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-  log "elasticsearch ($profile) stopped"
-}
+stop() { stop_pid "elasticsearch ($profile)" "$pidfile"; }
 
 env_out() {
   echo "DWTEST_ES_URL=$(url)"

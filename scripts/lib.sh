@@ -38,3 +38,26 @@ wait_for() {
     sleep 0.5
   done
 }
+
+# stop_pid WHAT PIDFILE: TERM, wait up to 30 s, then KILL.
+stop_pid() {
+  local what=$1 pidfile=$2
+  [ -f "$pidfile" ] || { log "$what not running"; return 0; }
+  local pid; pid=$(cat "$pidfile")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+  log "$what stopped"
+}
+
+# npm ci only when the lockfile changed since the last install, then build.
+ensure_built() {
+  local stamp=node_modules/.dockward-lock
+  if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+    npm ci --no-audit --no-fund
+    cp package-lock.json "$stamp"
+  fi
+  rm -rf dist
+  npx tsc -p tsconfig.json
+}

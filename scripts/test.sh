@@ -4,15 +4,10 @@
 # runs the long drills under test/long as well.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 mode="${1:-all}"
 
-# npm ci only when the lockfile changed since the last install.
-stamp=node_modules/.dockward-lock
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  npm ci --no-audit --no-fund
-  cp package-lock.json "$stamp"
-fi
-rm -rf dist && npx tsc -p tsconfig.json
+ensure_built
 
 files=()
 while IFS= read -r f; do files+=("$f"); done < <(find dist/test -name '*.test.js' -not -path '*/long/*' | sort)
