@@ -47,6 +47,8 @@ export class LogsCollector implements Collector {
   private readonly followers = new Map<string, Promise<void>>();
   /** Stopped containers read to their end by this process: a rescan need not read them again. */
   private readonly drained = new Set<string>();
+  /** Containers excluded by name or label, or with an unreadable log driver. */
+  private readonly ignored = new Set<string>();
   private readonly streams = new Set<IncomingMessage>();
   private readonly base: Record<string, unknown>;
   private readonly index: string;
@@ -58,6 +60,7 @@ export class LogsCollector implements Collector {
     if (ev.Type === 'container' && ev.Action === 'destroy') {
       this.ctx.cursors.delete(`logs/${ev.Actor.ID}`);
       this.drained.delete(ev.Actor.ID);
+      this.ignored.delete(ev.Actor.ID);
     }
   };
   private readonly onConnected = () => void this.scan();
@@ -108,15 +111,17 @@ export class LogsCollector implements Collector {
   }
 
   private follow(id: string): void {
-    if (!this.running || this.followers.has(id)) return;
+    if (!this.running || this.followers.has(id) || this.ignored.has(id)) return;
     const p = this.followContainer(id)
+      .then((read) => {
+        // A stream also ends when the engine restarts under a running container (live-restore):
+        // look again, and follow on from the cursor if it still runs.
+        if (read && this.running) setTimeout(() => void this.followIfRunning(id), 1000).unref();
+      })
       .catch((err) => this.ctx.telemetry.event('logs.follow.failed', 'warn', `logs of ${id.slice(0, 12)}: ${(err as Error).message}`, { container: { id } }))
       .finally(() => {
         this.followers.delete(id);
         this.ctx.telemetry.followedContainers.set(this.followers.size);
-        // A stream also ends when the engine restarts under a running container (live-restore):
-        // look again, and follow on from the cursor if it still runs.
-        if (this.running) setTimeout(() => void this.followIfRunning(id), 1000).unref();
       });
     this.followers.set(id, p);
     this.ctx.telemetry.followedContainers.set(this.followers.size);
@@ -128,9 +133,14 @@ export class LogsCollector implements Collector {
     else this.drained.add(id);
   }
 
-  private async followContainer(id: string): Promise<void> {
+  /** Reads one container's log until its stream ends; false when it was not to be read at all. */
+  private async followContainer(id: string): Promise<boolean> {
     const meta = await this.ctx.metadata.get(id);
-    if (!meta || !this.wanted(meta)) return;
+    if (!meta) return false;
+    if (!this.wanted(meta)) {
+      this.ignored.add(id);
+      return false;
+    }
     const key = `logs/${id}`;
     const cursor = this.ctx.cursors.get<LogCursor>(key);
     const since = cursor ? sinceArg(cursor.sec, cursor.nanos) : this.cfg.start_at === 'end' ? String(Date.now() / 1000) : '0';
@@ -165,6 +175,7 @@ export class LogsCollector implements Collector {
     });
     this.streams.delete(stream);
     this.ctx.telemetry.event('logs.follow.end', 'info', `stopped following ${meta.name} (${id.slice(0, 12)})`, { container: { id, name: meta.name } });
+    return true;
   }
 
   private wanted(meta: ContainerMeta): boolean {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { adminClient, engines, newNamespace } from '../support/engines';
 import { removeContainers, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
-import { fetchAll, waitForCount } from '../support/elasticsearch';
+import { count, fetchAll, waitForCount } from '../support/elasticsearch';
 
 interface LogDoc {
   '@timestamp': string;
@@ -109,9 +109,12 @@ describe('logs collector (real dockerd → dockward → real Elasticsearch)', ()
     await dockward!.waitFor(/dockward running/);
     const late = await runContainer(docker, { name: `${ns}-late`, cmd: ['sh', '-c', "sleep 1; seq 1 20 | sed 's/^/late /'"], wait: true });
     const tty = await runContainer(docker, { name: `${ns}-tty`, tty: true, cmd: ['sh', '-c', "seq 1 10 | sed 's/^/tty /'"], wait: true });
+    const optOut = await runContainer(docker, { name: `${ns}-optout`, labels: { 'dockward.logs': 'false' }, cmd: ['sh', '-c', 'echo secret; sleep 5'] });
     assert.equal(await waitForCount(es, index, 20, 30_000, { term: { 'container.id': late.id } }, dockward!.alive), 20);
     assert.equal(await waitForCount(es, index, 10, 30_000, { term: { 'container.id': tty.id } }), 10);
     const ttyDocs = await fetchAll<LogDoc>(es, index, { term: { 'container.id': tty.id } });
     assert.deepEqual(new Set(ttyDocs.map((d) => d.message)), new Set(Array.from({ length: 10 }, (_, i) => `tty ${i + 1}`)), 'no \\r left from the TTY');
+    assert.equal(await count(es, index, { term: { 'container.id': optOut.id } }), 0, 'label dockward.logs=false opts out');
+    assert.equal(dockward!.log.split(`${ns}-optout`).length - 1, 0, 'an opted-out container is never followed');
   });
 });
