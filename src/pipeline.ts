@@ -9,7 +9,9 @@ import { MetadataCache } from './enrich/metadata';
 import { createClient } from './ship/client';
 import { ElasticsearchSink } from './ship/elasticsearch-sink';
 import type { Envelope } from './ship/envelope';
-import { BoundedQueue, sleep } from './ship/queue';
+import { BoundedQueue, sleep, type DocumentQueue } from './ship/queue';
+import { DiskSpool } from './ship/spool';
+import { join } from 'node:path';
 import { CursorStore } from './state/cursor-store';
 import type { Telemetry } from './telemetry/telemetry';
 
@@ -21,7 +23,7 @@ import type { Telemetry } from './telemetry/telemetry';
 export class Pipeline {
   readonly docker: Docker;
   readonly client: Client;
-  readonly queue: BoundedQueue;
+  readonly queue: DocumentQueue;
   readonly cursors: CursorStore;
   private readonly events: EngineEventStream;
   private readonly sink: ElasticsearchSink;
@@ -30,8 +32,11 @@ export class Pipeline {
   constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
     this.docker = connectDocker(cfg.docker);
     this.client = client ?? createClient(cfg.elasticsearch);
-    this.queue = new BoundedQueue(cfg.queue.max_docs, cfg.queue.max_bytes);
     this.cursors = new CursorStore(cfg.state_dir);
+    this.queue =
+      cfg.queue.type === 'disk'
+        ? new DiskSpool(join(cfg.state_dir, 'spool'), cfg.queue.disk, telemetry)
+        : new BoundedQueue(cfg.queue.memory.max_docs, cfg.queue.memory.max_bytes);
     this.events = new EngineEventStream(this.docker, telemetry);
     this.sink = new ElasticsearchSink(this.client, this.queue, cfg.output, cfg.namespace, telemetry);
     const queue = this.queue;
@@ -68,6 +73,7 @@ export class Pipeline {
     await Promise.all(this.collectors.map((c) => c.stop()));
     const flushed = await Promise.race([this.sink.stop().then(() => true), sleep(timeoutMs).then(() => false)]);
     if (!flushed) this.sink.abandon();
+    this.queue.dispose?.();
     this.cursors.flush();
     this.telemetry.event('pipeline.stopped', flushed ? 'info' : 'warn', flushed ? 'dockward stopped; all read documents delivered' : `dockward stopped with ${this.queue.size} documents unsent (they are re-read from the engine next time)`);
     await this.client.close();

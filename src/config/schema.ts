@@ -5,7 +5,8 @@ import { logsConfig } from '../collect/logs';
 import { eventsConfig } from '../collect/events';
 import { dockerConfig } from '../docker/engine';
 import { loggingConfig } from '../telemetry/logger';
-import { byteSize } from './units';
+import { spoolConfig } from '../ship/spool';
+import { memoryQueueConfig } from '../ship/queue';
 
 /**
  * The whole configuration. Every component's part is declared in that component's file and only
@@ -23,11 +24,12 @@ export const configSchema = z
     docker: dockerConfig,
     elasticsearch: elasticsearchConfig,
     output: sinkConfig,
+    /** Between the flow and the sink: the disk spool (default) or a memory queue. */
     queue: z
       .object({
-        /** Documents held in memory between the collectors and the sink; collectors pause when full. */
-        max_docs: z.number().int().positive().default(20_000),
-        max_bytes: byteSize.prefault('64mb'),
+        type: z.enum(['disk', 'memory']).default('disk'),
+        disk: spoolConfig,
+        memory: memoryQueueConfig,
       })
       .strict()
       .prefault({}),

@@ -5,7 +5,7 @@ import { errorMessage, isRetryableStatus } from '../errors';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Outcome } from './envelope';
 import { streamName } from './envelope';
-import { sleep, type BoundedQueue, type Queued } from './queue';
+import { sleep, type DocumentQueue, type Queued } from './queue';
 
 export const sinkConfig = z
   .object({
@@ -44,7 +44,7 @@ export class ElasticsearchSink {
 
   constructor(
     private readonly client: Client,
-    private readonly queue: BoundedQueue,
+    private readonly queue: DocumentQueue,
     private readonly cfg: SinkConfig,
     private readonly namespace: string,
     private readonly telemetry: Telemetry,

@@ -1,4 +1,29 @@
+import { z } from 'zod';
+import { byteSize } from '../config/units';
 import type { Envelope } from './envelope';
+
+export const memoryQueueConfig = z
+  .object({
+    max_docs: z.number().int().positive().default(20_000),
+    max_bytes: byteSize.prefault('64mb'),
+  })
+  .strict()
+  .prefault({});
+
+/** What the sink reads from and collectors write to: the disk spool or the memory queue. */
+export interface DocumentQueue {
+  push(env: Envelope): void;
+  /** False at the bound: producers stop reading until whenWritable() resolves. */
+  readonly writable: boolean;
+  whenWritable(): Promise<void>;
+  /** Up to maxDocs/maxBytes documents, waiting at most lingerMs after the first; [] once closed and empty. */
+  take(maxDocs: number, maxBytes: number, lingerMs: number): Promise<Queued[]>;
+  close(): void;
+  /** Releases files once the sink has stopped. */
+  dispose?(): void;
+  readonly size: number;
+  readonly byteSize: number;
+}
 
 /**
  * An envelope with its document serialized once, at the border between the flow and the sink.
@@ -13,12 +38,13 @@ export interface Queued {
 }
 
 /**
- * The bounded in-memory hand-over between the flow and the sink. Bounds are soft for a single push
+ * The bounded in-memory hand-over between the flow and the sink (queue.type: memory): nothing
+ * survives a crash, which costs re-reading from the engine, never data. Bounds are soft for a single push
  * (a document is never refused: its source already read it) and hard for sources: `writable` turns
  * false at the bound and producers must wait for `whenWritable()` before reading more. A paused log
  * stream leaves lines in the engine's log files, so a full queue costs lag, not data.
  */
-export class BoundedQueue {
+export class BoundedQueue implements DocumentQueue {
   private items: Queued[] = [];
   private head = 0;
   private bytes = 0;
@@ -33,15 +59,6 @@ export class BoundedQueue {
     const bytes = Buffer.byteLength(source);
     this.items.push({ env: { index: env.index, id: env.id, ack: env.ack }, source, bytes });
     this.bytes += bytes;
-    this.wakeTaker();
-  }
-
-  /** Puts documents back at the front (a retry that must not lose its place). */
-  unshift(items: Queued[]): void {
-    if (items.length === 0) return;
-    this.items = items.concat(this.items.slice(this.head));
-    this.head = 0;
-    for (const q of items) this.bytes += q.bytes;
     this.wakeTaker();
   }
 

@@ -67,8 +67,8 @@ describe('config', () => {
     const [y] = issues(() => loadConfig({ file: 'dw.yml', text: 'a: 1\nb: [unclosed\n', env: {} }));
     assert.equal(y.source, 'dw.yml');
     assert.ok(y.line! >= 2);
-    const many = issues(() => loadConfig({ file: 'dw.yml', text: 'namespace: UP\nqueue:\n  max_docs: -1\n', env: {} }));
-    assert.deepEqual(many.map((i) => i.key).sort(), ['namespace', 'queue.max_docs']);
+    const many = issues(() => loadConfig({ file: 'dw.yml', text: 'namespace: UP\nqueue:\n  memory:\n    max_docs: -1\n', env: {} }));
+    assert.deepEqual(many.map((i) => i.key).sort(), ['namespace', 'queue.memory.max_docs']);
   });
 
   it('checks pairs that only make sense together', () => {

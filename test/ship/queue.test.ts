@@ -36,13 +36,4 @@ describe('BoundedQueue', () => {
     assert.deepEqual((await q.take(10, 100, 0)).map((b) => b.env.id), ['big']);
     assert.deepEqual((await q.take(10, 100, 0)).map((b) => b.env.id), ['1']);
   });
-
-  it('puts retried documents back in front', async () => {
-    const q = new BoundedQueue(100, 1 << 20);
-    q.push(env(1));
-    q.push(env(2));
-    const [first] = await q.take(1, 1 << 20, 0);
-    q.unshift([first]);
-    assert.deepEqual((await q.take(10, 1 << 20, 0)).map((b) => b.env.id), ['1', '2']);
-  });
 });
