@@ -4,6 +4,8 @@
 # plain: HTTP on 127.0.0.1:19200, security off.
 # tls:   HTTPS on 127.0.0.1:19201, security on, certificates made locally by elasticsearch-certutil,
 #        file-realm users: elastic-admin (superuser) and dockward (least privilege: see roles.yml).
+# tiny:  HTTP on 127.0.0.1:19202 with one write thread and a write queue of one: it answers 429
+#        under load (for the back-pressure tests).
 # The engine is the integ-test-zip distribution from Maven Central (no Kibana, no ingest, no ILM),
 # unpacked once and reused; each profile keeps its own config and data.
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +14,8 @@ profile="${2:-plain}"
 case "$profile" in
   plain) port=19200; tport=19300; scheme=http ;;
   tls) port=19201; tport=19301; scheme=https ;;
-  *) die "unknown profile '$profile' (plain|tls)" ;;
+  tiny) port=19202; tport=19302; scheme=http ;;
+  *) die "unknown profile '$profile' (plain|tls|tiny)" ;;
 esac
 home="$DOCKWARD_ES_ROOT/elasticsearch-$ES_VERSION"
 pdir="$DOCKWARD_ES_ROOT/$profile"
@@ -72,6 +75,8 @@ YML
   chown -R "$DOCKWARD_ES_USER:" "$pdir"
   if [ $profile = plain ]; then
     echo "xpack.security.enabled: false" >>"$pdir/config/elasticsearch.yml"
+  elif [ $profile = tiny ]; then
+    printf 'xpack.security.enabled: false\nthread_pool.write.size: 1\nthread_pool.write.queue_size: 1\n' >>"$pdir/config/elasticsearch.yml"
   else
     mkdir -p "$pdir/config/certs"; chown "$DOCKWARD_ES_USER:" "$pdir/config/certs"
     as_es "$home/bin/elasticsearch-certutil" ca --pem --silent --out "$pdir/config/certs/ca.zip"

@@ -14,6 +14,9 @@ import { DiskSpool } from './ship/spool';
 import { join } from 'node:path';
 import { CursorStore } from './state/cursor-store';
 import type { Telemetry } from './telemetry/telemetry';
+import { Heartbeat } from './telemetry/heartbeat';
+import { startHttpServer } from './telemetry/http-server';
+import type { Server } from 'node:http';
 
 /**
  * Builds the parts from a validated config and connects them:
@@ -28,6 +31,8 @@ export class Pipeline {
   private readonly events: EngineEventStream;
   private readonly sink: ElasticsearchSink;
   private readonly collectors: Collector[];
+  private readonly heartbeat: Heartbeat;
+  private http: Server | undefined;
 
   constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
     this.docker = connectDocker(cfg.docker);
@@ -39,6 +44,7 @@ export class Pipeline {
         : new BoundedQueue(cfg.queue.memory.max_docs, cfg.queue.memory.max_bytes);
     this.events = new EngineEventStream(this.docker, telemetry);
     this.sink = new ElasticsearchSink(this.client, this.queue, cfg.output, cfg.namespace, telemetry);
+    this.heartbeat = new Heartbeat(cfg.heartbeat, this.queue, telemetry, cfg.namespace);
     const queue = this.queue;
     const output: Output = {
       send: (env: Envelope) => queue.push(env),
@@ -59,7 +65,9 @@ export class Pipeline {
   }
 
   async start(): Promise<void> {
+    this.http = await startHttpServer(this.cfg.http, this.telemetry, this.sink);
     this.sink.start();
+    this.heartbeat.start();
     for (const c of this.collectors) await c.start();
     // Replay engine events from the oldest cursor any collector needs (events the engine still holds).
     const since = this.collectors.map((c) => c.eventsSince?.()).filter((s): s is bigint => s !== undefined);
@@ -68,7 +76,8 @@ export class Pipeline {
   }
 
   /** Stops reading, sends what was read within `timeoutMs`, saves cursors. */
-  async stop(timeoutMs = 10_000): Promise<void> {
+  async stop(timeoutMs = this.cfg.shutdown_timeout): Promise<void> {
+    this.heartbeat.stop();
     await this.events.stop();
     await Promise.all(this.collectors.map((c) => c.stop()));
     const flushed = await Promise.race([this.sink.stop().then(() => true), sleep(timeoutMs).then(() => false)]);
@@ -77,5 +86,6 @@ export class Pipeline {
     this.cursors.flush();
     this.telemetry.event('pipeline.stopped', flushed ? 'info' : 'warn', flushed ? 'dockward stopped; all read documents delivered' : `dockward stopped with ${this.queue.size} documents unsent (they are re-read from the engine next time)`);
     await this.client.close();
+    await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
   }
 }

@@ -1,5 +1,6 @@
 import { Pipeline } from '../pipeline';
-import { probeCluster } from '../ship/client';
+import { clientOptions, probeCluster } from '../ship/client';
+import { createEsLogTransport } from '../telemetry/es-log-transport';
 import { indexTemplatesStep } from '../setup/index-templates';
 import { runSetup } from '../setup/steps';
 import { loadOrExit, telemetryFor, type GlobalOptions } from './common';
@@ -15,6 +16,10 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const telemetry = telemetryFor(cfg);
   const stopAfter = opts.stopAfter ? duration.parse(opts.stopAfter) : undefined;
   const pipeline = new Pipeline(cfg, telemetry);
+  const esLog = cfg.logging.elasticsearch.enabled
+    ? createEsLogTransport(cfg.logging.elasticsearch, clientOptions(cfg.elasticsearch), cfg.namespace, () => telemetry.internalLogErrors.inc())
+    : undefined;
+  if (esLog) telemetry.logger.add(esLog);
 
   if (cfg.setup.templates !== 'never') {
     try {
@@ -36,6 +41,8 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     stopping = true;
     telemetry.event('run.stopping', 'info', `stopping (${why})`);
     await pipeline.stop();
+    // Own log documents still buffered get a last, bounded chance.
+    if (esLog) await Promise.race([esLog.flush(), new Promise((r) => setTimeout(r, 3000))]).catch(() => undefined);
     telemetry.logger.end();
     process.exitCode = 0;
     setTimeout(() => process.exit(0), 200).unref();

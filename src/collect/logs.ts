@@ -149,8 +149,13 @@ export class LogsCollector implements Collector {
     } as never)) as unknown as IncomingMessage;
     this.streams.add(stream);
     this.ctx.telemetry.event('logs.follow.start', 'info', `following ${meta.name} (${id.slice(0, 12)}) since ${since}`, { container: { id, name: meta.name } });
-    const tracker = new AckTracker<LogCursor>((c) => this.ctx.cursors.set(key, c));
-    const emit = this.lineEmitter(meta, tracker);
+    const read = { sec: 0 };
+    const lag = this.ctx.telemetry.logLag;
+    const tracker = new AckTracker<LogCursor>((c) => {
+      this.ctx.cursors.set(key, c);
+      lag.set({ container: meta.name }, Math.max(0, read.sec - c.sec));
+    });
+    const emit = this.lineEmitter(meta, tracker, read);
     const decoder = new LogDecoder({ multiplexed: !meta.tty, maxLineBytes: this.cfg.max_line_bytes }, emit);
     const { output } = this.ctx;
     await new Promise<void>((resolve) => {
@@ -174,6 +179,7 @@ export class LogsCollector implements Collector {
       });
     });
     this.streams.delete(stream);
+    if (tracker.pending === 0) lag.remove({ container: meta.name });
     this.ctx.telemetry.event('logs.follow.end', 'info', `stopped following ${meta.name} (${id.slice(0, 12)})`, { container: { id, name: meta.name } });
     return true;
   }
@@ -189,7 +195,7 @@ export class LogsCollector implements Collector {
   }
 
   /** Builds the per-line function for one container: everything constant is built once here. */
-  private lineEmitter(meta: ContainerMeta, tracker: AckTracker<LogCursor>): (line: LogLine) => void {
+  private lineEmitter(meta: ContainerMeta, tracker: AckTracker<LogCursor>, read: { sec: number }): (line: LogLine) => void {
     const container = containerFields(meta);
     const { output, telemetry } = this.ctx;
     const last = { stdout: { sec: -1, nanos: -1, ord: 0 }, stderr: { sec: -1, nanos: -1, ord: 0 } };
@@ -201,6 +207,7 @@ export class LogsCollector implements Collector {
         prev.nanos = line.nanos;
         prev.ord = 0;
       }
+      read.sec = line.sec;
       const level = detectLevel(line.message);
       const flags = line.truncated ? (line.joined ? ['truncated', 'partial'] : ['truncated']) : line.joined ? ['partial'] : undefined;
       telemetry.linesRead.inc({ stream: line.stream });

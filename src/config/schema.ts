@@ -5,6 +5,9 @@ import { logsConfig } from '../collect/logs';
 import { eventsConfig } from '../collect/events';
 import { dockerConfig } from '../docker/engine';
 import { loggingConfig } from '../telemetry/logger';
+import { httpConfig } from '../telemetry/http-server';
+import { heartbeatConfig } from '../telemetry/heartbeat';
+import { duration } from './units';
 import { spoolConfig } from '../ship/spool';
 import { memoryQueueConfig } from '../ship/queue';
 
@@ -45,6 +48,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
     logging: loggingConfig,
+    http: httpConfig,
+    heartbeat: heartbeatConfig,
+    /** SIGTERM: how long to keep sending what was read before stopping anyway. */
+    shutdown_timeout: duration.prefault('10s'),
   })
   .strict();
 

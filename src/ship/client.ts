@@ -43,6 +43,11 @@ export type ElasticsearchConfig = z.output<typeof elasticsearchConfig>;
  * items of a bulk, never a whole batch again), no sniffing (a single address may be a proxy).
  */
 export function createClient(cfg: ElasticsearchConfig): Client {
+  return new Client(clientOptions(cfg));
+}
+
+/** The client options for a config (reads the CA files). */
+export function clientOptions(cfg: ElasticsearchConfig): ClientOptions {
   const opts: ClientOptions = {
     nodes: cfg.hosts,
     maxRetries: 0,
@@ -65,7 +70,7 @@ export function createClient(cfg: ElasticsearchConfig): Client {
     if (ca.length) opts.tls.ca = ca;
     if (cfg.ssl.verification_mode === 'certificate') opts.tls.checkServerIdentity = () => undefined;
   }
-  return new Client(opts);
+  return opts;
 }
 
 export interface ClusterInfo {

@@ -41,6 +41,8 @@ export class ElasticsearchSink {
   private abandoned = false;
   private workers: Promise<void>[] = [];
   private inFlight = 0;
+  private lastOk = 0;
+  private lastError: { at: number; reason: string } | undefined;
 
   constructor(
     private readonly client: Client,
@@ -69,6 +71,19 @@ export class ElasticsearchSink {
   abandon(): void {
     this.abandoned = true;
     this.queue.close();
+  }
+
+  /** Degraded while the newest bulk outcome is a failure and documents wait. */
+  health(): { status: 'ok' | 'degraded'; details: Record<string, unknown> } {
+    const failing = this.lastError !== undefined && this.lastError.at > this.lastOk && this.busy;
+    return {
+      status: failing ? 'degraded' : 'ok',
+      details: {
+        queue: { documents: this.queue.size, bytes: this.queue.byteSize },
+        last_bulk_ok: this.lastOk ? new Date(this.lastOk).toISOString() : null,
+        last_error: this.lastError ? { at: new Date(this.lastError.at).toISOString(), reason: this.lastError.reason } : null,
+      },
+    };
   }
 
   get busy(): boolean {
@@ -113,6 +128,8 @@ export class ElasticsearchSink {
           } else retry.push(...this.deadLetter(q, item));
         }
         this.telemetry.bulkRequests.inc({ result: retry.length ? 'partial' : 'ok' });
+        if (retry.length === 0) this.lastOk = Date.now();
+        else this.lastError = { at: Date.now(), reason };
       } catch (err) {
         const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
         this.telemetry.bulkRequests.inc({ result: 'failed' });
@@ -126,6 +143,7 @@ export class ElasticsearchSink {
         // fine, the path to the cluster is not, and an operator can fix that.
         retry.push(...pending);
         reason = status ? `status ${status}` : errorMessage(err);
+        this.lastError = { at: Date.now(), reason };
         this.telemetry.retries.inc({ reason: status ? String(status) : 'connection' }, pending.length);
       }
       // Dead-letter documents made in this round go out with the next attempt.
@@ -188,6 +206,6 @@ export class ElasticsearchSink {
 
   private updateGauges(): void {
     this.telemetry.queueDocs.set(this.queue.size);
-    this.telemetry.queueBytes.set(this.queue.byteSize);
+    this.telemetry.setQueueBytes(this.queue.byteSize);
   }
 }

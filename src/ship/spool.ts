@@ -194,7 +194,7 @@ export class DiskSpool implements DocumentQueue {
     this.pending = [];
     this.pendingTokens = [];
     this.pendingBytes = 0;
-    this.telemetry.queueBytes.set(this.diskBytes);
+    this.telemetry.setQueueBytes(this.diskBytes);
     if (this.tail.size >= this.cfg.segment_bytes) this.roll();
     this.wakeTakers();
   }
@@ -273,7 +273,7 @@ export class DiskSpool implements DocumentQueue {
     const i = this.segments.indexOf(seg);
     this.segments.splice(i, 1);
     if (i < this.readSeg) this.readSeg--;
-    this.telemetry.queueBytes.set(this.diskBytes);
+    this.telemetry.setQueueBytes(this.diskBytes);
     if (this.writable) for (const w of this.writers.splice(0)) w();
   }
 

@@ -1,12 +1,14 @@
 import winston from 'winston';
 import { ecsFormat } from '@elastic/ecs-winston-format';
 import { z } from 'zod';
+import { esLogConfig } from './es-log-transport';
 
 export const loggingConfig = z
   .object({
     level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /** ecs: one JSON object a line (for shipping); text: for people at a terminal. */
     format: z.enum(['ecs', 'text']).default('text'),
+    elasticsearch: esLogConfig,
   })
   .strict()
   .prefault({});

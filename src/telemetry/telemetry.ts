@@ -17,6 +17,10 @@ export class Telemetry {
   readonly queueDocs: Gauge;
   readonly queueBytes: Gauge;
   readonly followedContainers: Gauge;
+  readonly queuePeakBytes: Gauge;
+  readonly logLag: Gauge<'container'>;
+  readonly internalLogErrors: Counter;
+  private peak = 0;
 
   constructor(readonly logger: winston.Logger) {
     const r = [this.registry];
@@ -29,6 +33,18 @@ export class Telemetry {
     this.queueDocs = new Gauge({ name: 'dockward_queue_documents', help: 'Documents waiting for the sink', registers: r });
     this.queueBytes = new Gauge({ name: 'dockward_queue_bytes', help: 'Bytes waiting for the sink', registers: r });
     this.followedContainers = new Gauge({ name: 'dockward_followed_containers', help: 'Containers whose logs are followed', registers: r });
+    this.queuePeakBytes = new Gauge({ name: 'dockward_queue_peak_bytes', help: 'Largest queue/spool size seen since start', registers: r });
+    this.internalLogErrors = new Counter({ name: 'dockward_internal_log_errors_total', help: 'Failures of shipping dockward\'s own log to Elasticsearch', registers: r });
+    this.logLag = new Gauge({ name: 'dockward_log_lag_seconds', help: 'Engine time between the newest line read and the newest acknowledged, per container', labelNames: ['container'], registers: r });
+  }
+
+  /** Queue size in bytes, with its peak. */
+  setQueueBytes(bytes: number): void {
+    this.queueBytes.set(bytes);
+    if (bytes > this.peak) {
+      this.peak = bytes;
+      this.queuePeakBytes.set(bytes);
+    }
   }
 
   event(name: string, level: 'error' | 'warn' | 'info' | 'debug', message: string, fields: Record<string, unknown> = {}): void {

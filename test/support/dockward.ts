@@ -32,6 +32,7 @@ export class DockwardProcess {
       '-E', `state_dir=${this.stateDir}`,
       '-E', 'output.flush_interval=200ms',
       '-E', `collectors.logs.include_names=[${opts.namespace}-*]`,
+      '-E', 'http.port=0',
       ...(opts.sets ?? []).flatMap((s) => ['-E', s]),
     ];
     this.child = spawn(process.execPath, args, {
@@ -59,6 +60,27 @@ export class DockwardProcess {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}:\n${this.output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The metrics endpoint's values (name{labels} → value), from the port it logged. */
+  async metrics(): Promise<Record<string, number>> {
+    const m = /metrics and health on (http:\/\/[\d.]+:\d+)/.exec(this.output);
+    if (!m) throw new Error(`no metrics address in the log:\n${this.output.slice(-2000)}`);
+    const text = await (await fetch(`${m[1]}/metrics`)).text();
+    const out: Record<string, number> = {};
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const sp = line.lastIndexOf(' ');
+      out[line.slice(0, sp).replace(/"/g, '')] = Number(line.slice(sp + 1));
+    }
+    return out;
+  }
+
+  async health(): Promise<{ status: number; body: Record<string, unknown> }> {
+    const m = /metrics and health on (http:\/\/[\d.]+:\d+)/.exec(this.output);
+    if (!m) throw new Error('no health address in the log');
+    const res = await fetch(`${m[1]}/health`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
   /** For waitForCount: throws with the log when the process exited on its own. */
