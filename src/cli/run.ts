@@ -42,7 +42,10 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     telemetry.event('run.stopping', 'info', `stopping (${why})`);
     await pipeline.stop();
     // Own log documents still buffered get a last, bounded chance.
-    if (esLog) await Promise.race([esLog.flush(), new Promise((r) => setTimeout(r, 3000))]).catch(() => undefined);
+    if (esLog) {
+      await new Promise((r) => setImmediate(r)); // winston hands the last lines to transports a tick later
+      await Promise.race([esLog.flush(), new Promise((r) => setTimeout(r, 3000))]).catch(() => undefined);
+    }
     telemetry.logger.end();
     process.exitCode = 0;
     setTimeout(() => process.exit(0), 200).unref();

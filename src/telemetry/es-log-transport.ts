@@ -64,11 +64,12 @@ export function createEsLogTransport(cfg: EsLogConfig, clientOpts: ClientOptions
     flushInterval: cfg.flush_interval,
     retryLimit: 5,
     internalLogger: (...args: unknown[]) => onError(args),
-    transformer: ({ message, level, meta, timestamp }) => {
+    transformer: ({ message, level, meta }) => {
       const m = (meta ?? {}) as { event?: { action?: string }; container?: unknown; [k: string]: unknown };
-      const { event, container, ...rest } = m;
+      const { event, container, timestamp: _t, ...rest } = m;
       return {
-        '@timestamp': timestamp ?? new Date().toISOString(),
+        // The console format's short clock time is not a date: stamp here.
+        '@timestamp': new Date().toISOString(),
         message,
         log: { level },
         event: { kind: 'event', dataset: DATASET, module: 'dockward', action: event?.action, sequence: ++seq, created: new Date().toISOString() },
