@@ -21,10 +21,12 @@ if [ "$mode" != unit ]; then
   scripts/images.sh
   t0=$SECONDS; scripts/elasticsearch.sh start plain; echo "elasticsearch (plain) ready after $((SECONDS - t0)) s" >&2
   t0=$SECONDS; scripts/elasticsearch.sh start tls; echo "elasticsearch (tls) ready after $((SECONDS - t0)) s" >&2
+  t0=$SECONDS; scripts/elasticsearch.sh start tiny; echo "elasticsearch (tiny) ready after $((SECONDS - t0)) s" >&2
   set -a
   eval "$(scripts/dockerd.sh env)"
   eval "$(scripts/elasticsearch.sh env plain)"
   eval "$(scripts/elasticsearch.sh env tls | sed 's/^DWTEST_ES_/DWTEST_TLS_/')"
+  eval "$(scripts/elasticsearch.sh env tiny | sed 's/^DWTEST_ES_/DWTEST_TINY_/')"
   set +a
   export DWTEST_ENGINES=1
 fi

@@ -13,6 +13,8 @@ export interface Engines {
   dockerHost: string;
   docker: Docker;
   esUrl: string;
+  /** One write thread, write queue of one: answers 429 under load. */
+  tinyUrl: string;
   tls: { url: string; ca: string; admin: Credentials; writer: Credentials };
 }
 export interface Credentials {
@@ -53,6 +55,7 @@ export function engines(): Engines {
     script('images.sh');
     script('elasticsearch.sh', 'start', 'plain');
     script('elasticsearch.sh', 'start', 'tls');
+    script('elasticsearch.sh', 'start', 'tiny');
     const tls = parseEnv(script('elasticsearch.sh', 'env', 'tls'));
     env = {
       ...parseEnv(script('dockerd.sh', 'env')),
@@ -61,6 +64,7 @@ export function engines(): Engines {
       DWTEST_TLS_CA: tls.DWTEST_ES_CA,
       DWTEST_TLS_ADMIN: tls.DWTEST_ES_ADMIN,
       DWTEST_TLS_WRITER: tls.DWTEST_ES_WRITER,
+      DWTEST_TINY_URL: parseEnv(script('elasticsearch.sh', 'env', 'tiny')).DWTEST_ES_URL,
     };
   }
   const dockerHost = env.DOCKER_HOST;
@@ -69,6 +73,7 @@ export function engines(): Engines {
     dockerHost,
     docker: new Docker({ socketPath: dockerHost.slice('unix://'.length) }),
     esUrl: env.DWTEST_ES_URL ?? 'http://127.0.0.1:19200',
+    tinyUrl: env.DWTEST_TINY_URL ?? 'http://127.0.0.1:19202',
     tls: {
       url: env.DWTEST_TLS_URL ?? 'https://127.0.0.1:19201',
       ca: env.DWTEST_TLS_CA ?? '',
