@@ -2,6 +2,11 @@ import type { Config } from '../config/schema';
 import type { Collector, CollectorContext } from './collector';
 import { EventsCollector } from './events';
 import { LogsCollector } from './logs';
+import { ProcessesCollector } from './processes';
+import { ExecCollector } from './exec';
+import { StatsCollector } from './stats';
+import { DriftCollector } from './drift';
+import { ConfigSnapshotCollector } from './config-snapshot';
 
 type CollectorsConfig = Config['collectors'];
 
@@ -9,6 +14,11 @@ type CollectorsConfig = Config['collectors'];
 const REGISTRY: { [K in keyof CollectorsConfig]: (ctx: CollectorContext, cfg: CollectorsConfig[K]) => Collector } = {
   logs: (ctx, cfg) => new LogsCollector(ctx, cfg),
   events: (ctx, cfg) => new EventsCollector(ctx, cfg),
+  processes: (ctx, cfg) => new ProcessesCollector(ctx, cfg),
+  exec: (ctx, cfg) => new ExecCollector(ctx, cfg),
+  stats: (ctx, cfg) => new StatsCollector(ctx, cfg),
+  drift: (ctx, cfg) => new DriftCollector(ctx, cfg),
+  config: (ctx, cfg) => new ConfigSnapshotCollector(ctx, cfg),
 };
 
 export function buildCollectors(cfg: CollectorsConfig, ctx: CollectorContext): Collector[] {

@@ -3,6 +3,11 @@ import { elasticsearchConfig } from '../ship/client';
 import { sinkConfig } from '../ship/elasticsearch-sink';
 import { logsConfig } from '../collect/logs';
 import { eventsConfig } from '../collect/events';
+import { processesConfig } from '../collect/processes';
+import { execConfig } from '../collect/exec';
+import { statsConfig } from '../collect/stats';
+import { driftConfig } from '../collect/drift';
+import { configSnapshotConfig } from '../collect/config-snapshot';
 import { dockerConfig } from '../docker/engine';
 import { loggingConfig } from '../telemetry/logger';
 import { httpConfig } from '../telemetry/http-server';
@@ -37,7 +42,15 @@ export const configSchema = z
       .strict()
       .prefault({}),
     collectors: z
-      .object({ logs: logsConfig, events: eventsConfig })
+      .object({
+        logs: logsConfig,
+        events: eventsConfig,
+        processes: processesConfig,
+        exec: execConfig,
+        stats: statsConfig,
+        drift: driftConfig,
+        config: configSnapshotConfig,
+      })
       .strict()
       .prefault({}),
     setup: z

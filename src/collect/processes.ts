@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { baseFields, containerFields } from '../enrich/ecs';
+import type { ContainerMeta } from '../enrich/metadata';
+import { deterministicId, streamName } from '../ship/envelope';
+import type { CollectorContext } from './collector';
+import { PeriodicCollector, scheduleConfig } from './periodic';
+
+export const processesConfig = z
+  .object({ ...scheduleConfig('*/5 * * * * *') })
+  .strict()
+  .prefault({});
+export type ProcessesConfig = z.output<typeof processesConfig>;
+
+const DATASET = 'dockward.process';
+// -e: every process (the engine keeps those of the container); args last: it may hold spaces.
+const PS_ARGS = '-eo pid,ppid,uid,user,etimes,args';
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  uid: string;
+  user: string;
+  args: string;
+  /** Start in ms since the epoch; exact when /proc is readable, else from etimes (±1 s). */
+  start: number;
+  exact: boolean;
+}
+
+/**
+ * Polls `top` for every running container and emits a process document for each process that
+ * started or ended since the previous snapshot (`event.provider: poll`). The first snapshot of a
+ * container is marked `dockward.process.first_snapshot`: its processes may have started long ago.
+ * Identity: container, host pid, start time (exact from /proc/<pid>/stat when dockward shares the
+ * host's PID namespace), so a re-poll after a restart gives the same ids.
+ */
+export class ProcessesCollector extends PeriodicCollector {
+  readonly name = 'processes';
+  private readonly snapshots = new Map<string, Map<number, Proc>>();
+  private readonly base: Record<string, unknown>;
+  private readonly index: string;
+  private readonly bootMs = bootTimeMs();
+
+  constructor(ctx: CollectorContext, cfg: ProcessesConfig) {
+    super(ctx, cfg);
+    this.base = baseFields('logs', DATASET, ctx.namespace);
+    this.index = streamName('logs', DATASET, ctx.namespace);
+  }
+
+  protected override forgetExcept(running: Set<string>): void {
+    for (const id of this.snapshots.keys()) if (!running.has(id)) this.snapshots.delete(id);
+  }
+
+  protected async poll(meta: ContainerMeta): Promise<void> {
+    const top = (await this.ctx.docker.getContainer(meta.id).top({ ps_args: PS_ARGS })) as { Titles: string[]; Processes: string[][] };
+    const now = Date.now();
+    const current = new Map<number, Proc>();
+    const col = (t: string) => top.Titles.findIndex((x) => x.toUpperCase() === t);
+    const [iPid, iPpid, iUid, iUser, iEt, iArgs] = ['PID', 'PPID', 'UID', 'USER', 'ELAPSED', 'COMMAND'].map(col);
+    for (const row of top.Processes ?? []) {
+      const pid = Number(row[iPid]);
+      const args = row[iArgs >= 0 ? iArgs : row.length - 1];
+      const exact = this.startFromProc(pid, args);
+      current.set(pid, {
+        pid,
+        ppid: Number(row[iPpid]),
+        uid: row[iUid],
+        user: row[iUser],
+        args,
+        start: exact ?? Math.round((now - Number(row[iEt]) * 1000) / 1000) * 1000,
+        exact: exact !== undefined,
+      });
+    }
+    const previous = this.snapshots.get(meta.id);
+    this.snapshots.set(meta.id, current);
+    const container = containerFields(meta);
+    for (const p of current.values()) {
+      const before = previous?.get(p.pid);
+      if (!before || !samePid(before, p)) this.emit(meta, container, p, 'start', previous === undefined, now);
+    }
+    if (!previous) return;
+    for (const p of previous.values()) {
+      const after = current.get(p.pid);
+      if (!after || !samePid(p, after)) this.emit(meta, container, p, 'end', false, now);
+    }
+  }
+
+  private emit(meta: ContainerMeta, container: Record<string, unknown>, p: Proc, type: 'start' | 'end', first: boolean, now: number): void {
+    const args = p.args.split(/\s+/).filter(Boolean);
+    const exe = args[0] ?? '';
+    const parent = this.snapshots.get(meta.id)?.get(p.ppid);
+    this.ctx.output.send({
+      index: this.index,
+      id: deterministicId(meta.id, p.pid, p.start, type),
+      doc: {
+        '@timestamp': new Date(type === 'start' ? (first ? now : p.start) : now).toISOString(),
+        message: `${type === 'start' ? 'process started' : 'process ended'}: ${p.args}`,
+        event: { kind: 'event', category: ['process'], type: [type], action: type === 'start' ? 'process_started' : 'process_ended', provider: 'poll', dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
+        process: {
+          pid: p.pid,
+          name: exe.split('/').pop(),
+          executable: exe.startsWith('/') ? exe : undefined,
+          args,
+          command_line: p.args,
+          start: new Date(p.start).toISOString(),
+          ...(type === 'end' ? { end: new Date(now).toISOString() } : {}),
+          parent: { pid: p.ppid, ...(parent ? { name: parent.args.split(/\s+/)[0]?.split('/').pop(), command_line: parent.args } : {}) },
+          user: { id: p.uid, name: p.user },
+        },
+        container,
+        dockward: { process: { first_snapshot: first || undefined, start_exact: p.exact } },
+        ...this.base,
+      },
+    });
+  }
+
+  /**
+   * Start time from /proc/<pid>/stat (field 22, clock ticks after boot), when dockward sees the
+   * host's PIDs: the process's comm must match the command, or this /proc is another namespace's.
+   */
+  private startFromProc(pid: number, args: string): number | undefined {
+    if (this.bootMs === undefined) return undefined;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name = (args.split(/\s+/)[0] ?? '').split('/').pop() ?? '';
+      if (!name.startsWith(comm.slice(0, 15)) && !args.includes(comm)) return undefined;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return this.bootMs + Math.round((Number(fields[19]) * 1000) / 100);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Same process in two snapshots: same pid, same command, start within the etimes jitter. */
+function samePid(a: Proc, b: Proc): boolean {
+  return a.args === b.args && Math.abs(a.start - b.start) <= (a.exact && b.exact ? 0 : 2000);
+}
+
+function bootTimeMs(): number | undefined {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
+    return m ? Number(m[1]) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
