@@ -93,9 +93,9 @@ function applyOverride(raw: Record<string, unknown>, path: string[], text: strin
   let value: unknown;
   try {
     value = parseYaml(text);
-  } catch (err) {
-    issues.push({ key: path.join('.'), source, message: `cannot parse value: ${(err as Error).message.split('\n')[0]}` });
-    return;
+  } catch {
+    // Not YAML (e.g. a cron expression "*/5 * * * * *"): the text itself is the value.
+    value = text;
   }
   setPath(raw, path, value ?? text);
   origins.set(path.join('.'), { source });

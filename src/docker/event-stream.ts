@@ -55,6 +55,8 @@ export class EngineEventStream extends EventEmitter {
         const stream = (await this.docker.getEvents((since ? { since } : {}) as never)) as unknown as NodeJS.ReadableStream;
         this.stream = stream;
         attempt = 0;
+        // Nothing seen yet: a reconnect must still replay from here, not from whenever it succeeds.
+        if (this.lastNano === undefined) this.lastNano = BigInt(Date.now()) * 1_000_000n;
         this.telemetry.event('engine.events.connected', 'debug', 'engine event stream connected', { since });
         this.emit('connected');
         await this.read(stream);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, engines, newNamespace, ROOT } from '../support/engines';
-import { removeContainers, runContainer } from '../support/containers';
+import { removeContainers, retryEngine, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
 import { fetchAll, waitForCount } from '../support/elasticsearch';
 
@@ -141,7 +141,7 @@ describe('collectors: processes, exec, stats, drift, configuration (real dockerd
     const index = idx('event');
     execFileSync(join(ROOT, 'scripts', 'dockerd.sh'), ['restart'], { stdio: 'ignore' });
     // Right after the restart, before dockward's event stream has reconnected.
-    const c = await docker.createContainer({ name: `${ns}-after`, Image: 'dockward/busybox:1', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
+    const c = await retryEngine(() => docker.createContainer({ name: `${ns}-after`, Image: 'dockward/busybox:1', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } }));
     await c.start();
     await c.wait();
     await c.remove();

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { ChaosProxy } from '../support/chaos-proxy';
 import { adminClient, engines, newNamespace, ROOT } from '../support/engines';
-import { removeContainers, runContainer } from '../support/containers';
+import { removeContainers, retryEngine, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
 import { fetchAll, waitForCount } from '../support/elasticsearch';
 
@@ -138,18 +138,7 @@ describe('delivery under faults: 0 lost, 0 duplicated', () => {
     await drill('dockerd', 40, [], async (d) => {
       await waitForCount(es, d.index, 10_000, 60_000, undefined, () => d.dockward().alive());
       script('dockerd.sh', 'restart');
-      // This test's own client may still hold a connection to the old daemon: retry briefly.
-      const inspect = async (id: string) => {
-        for (let i = 0; ; i++) {
-          try {
-            return await docker.getContainer(id).inspect();
-          } catch (err) {
-            if (i >= 10) throw err;
-            await new Promise((r) => setTimeout(r, 300));
-          }
-        }
-      };
-      const still = await Promise.all(d.ids.map(inspect));
+      const still = await Promise.all(d.ids.map((id) => retryEngine(() => docker.getContainer(id).inspect())));
       assert.ok(still.every((c) => c.State.Running), 'containers survived the engine restart');
     });
   });

@@ -42,3 +42,18 @@ export async function removeContainers(docker: Docker, prefix: string): Promise<
 export function seqCommand(prefix: string, n: number, stream: 'stdout' | 'stderr' = 'stdout'): string[] {
   return ['sh', '-c', `seq 1 ${n} | sed 's/^/${prefix} /'${stream === 'stderr' ? ' >&2' : ''}`];
 }
+
+/**
+ * Runs an engine call, retrying briefly: right after a dockerd restart this test process's client
+ * may still hold a keep-alive connection to the old daemon (EPIPE, ECONNRESET).
+ */
+export async function retryEngine<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
