@@ -2,16 +2,13 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { EngineEvent } from '../docker/event-stream';
-import { baseFields, containerFields } from '../enrich/ecs';
+import { containerFields } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
-import { deterministicId, streamName } from '../ship/envelope';
+import { deterministicId } from '../ship/envelope';
 import type { CollectorContext } from './collector';
-import { PeriodicCollector, scheduleConfig } from './periodic';
+import { PeriodicCollector, periodicConfig } from './periodic';
 
-export const configSnapshotConfig = z
-  .object({ ...scheduleConfig('0 */5 * * * *') })
-  .strict()
-  .prefault({});
+export const configSnapshotConfig = periodicConfig('0 */5 * * * *', {});
 export type ConfigSnapshotConfig = z.output<typeof configSnapshotConfig>;
 
 const DATASET = 'dockward.config';
@@ -58,11 +55,8 @@ export function securitySettings(c: Docker.ContainerInspectInfo) {
  * update (engine events) and on a schedule; a document only when the settings changed. Identity: container and the hash
  * of its settings, so an unchanged container re-inspected after a restart is a 409.
  */
-export class ConfigSnapshotCollector extends PeriodicCollector {
+export class ConfigSnapshotCollector extends PeriodicCollector<string> {
   readonly name = 'config';
-  private readonly lastHash = new Map<string, string>();
-  private readonly base: Record<string, unknown>;
-  private readonly index: string;
   private readonly onEvent = (ev: EngineEvent) => {
     // At create too: a container that then fails to start (or starts for a moment) is on record.
     if (ev.Type === 'container' && (ev.Action === 'create' || ev.Action === 'start' || ev.Action === 'update')) {
@@ -71,9 +65,7 @@ export class ConfigSnapshotCollector extends PeriodicCollector {
   };
 
   constructor(ctx: CollectorContext, cfg: ConfigSnapshotConfig) {
-    super(ctx, cfg);
-    this.base = baseFields('logs', DATASET, ctx.namespace);
-    this.index = streamName('logs', DATASET, ctx.namespace);
+    super(ctx, cfg, 'logs', DATASET);
   }
 
   override async start(): Promise<void> {
@@ -87,16 +79,12 @@ export class ConfigSnapshotCollector extends PeriodicCollector {
     await super.stop();
   }
 
-  protected override forgetExcept(running: Set<string>): void {
-    for (const id of this.lastHash.keys()) if (!running.has(id)) this.lastHash.delete(id);
-  }
-
   protected async poll(meta: ContainerMeta): Promise<void> {
     const info = await this.ctx.docker.getContainer(meta.id).inspect();
     const settings = securitySettings(info);
     const hash = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-    if (this.lastHash.get(meta.id) === hash) return;
-    this.lastHash.set(meta.id, hash);
+    if (this.state.get(meta.id) === hash) return;
+    this.state.set(meta.id, hash);
     this.ctx.output.send({
       index: this.index,
       id: deterministicId(meta.id, hash),

@@ -1,18 +1,14 @@
 import { z } from 'zod';
-import { baseFields, containerFields } from '../enrich/ecs';
+import { containerFields } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
-import { deterministicId, streamName } from '../ship/envelope';
+import { deterministicId } from '../ship/envelope';
 import type { CollectorContext } from './collector';
-import { PeriodicCollector, scheduleConfig } from './periodic';
+import { PeriodicCollector, periodicConfig } from './periodic';
 
-export const driftConfig = z
-  .object({
-    ...scheduleConfig('0 * * * * *'),
-    /** Path prefixes whose changes are expected and not reported. */
-    ignore_paths: z.array(z.string()).default(['/proc', '/sys', '/dev']),
-  })
-  .strict()
-  .prefault({});
+export const driftConfig = periodicConfig('0 * * * * *', {
+  /** Path prefixes whose changes are expected and not reported. */
+  ignore_paths: z.array(z.string()).default(['/proc', '/sys', '/dev']),
+});
 export type DriftConfig = z.output<typeof driftConfig>;
 
 const DATASET = 'dockward.file';
@@ -25,20 +21,11 @@ const KIND: Record<number, 'change' | 'creation' | 'deletion'> = { 0: 'change', 
  * the opposite). The first scan of a container reports its whole diff, marked `baseline`.
  * Identity: container, path, change kind, and the scan that saw it.
  */
-export class DriftCollector extends PeriodicCollector {
+export class DriftCollector extends PeriodicCollector<Map<string, number>> {
   readonly name = 'drift';
-  private readonly previous = new Map<string, Map<string, number>>();
-  private readonly base: Record<string, unknown>;
-  private readonly index: string;
 
   constructor(ctx: CollectorContext, private readonly cfg: DriftConfig) {
-    super(ctx, cfg);
-    this.base = baseFields('logs', DATASET, ctx.namespace);
-    this.index = streamName('logs', DATASET, ctx.namespace);
-  }
-
-  protected override forgetExcept(running: Set<string>): void {
-    for (const id of this.previous.keys()) if (!running.has(id)) this.previous.delete(id);
+    super(ctx, cfg, 'logs', DATASET);
   }
 
   protected async poll(meta: ContainerMeta): Promise<void> {
@@ -46,8 +33,8 @@ export class DriftCollector extends PeriodicCollector {
     const scan = new Date().toISOString();
     const current = new Map<string, number>();
     for (const c of changes) if (!this.cfg.ignore_paths.some((p) => c.Path === p || c.Path.startsWith(`${p}/`))) current.set(c.Path, c.Kind);
-    const before = this.previous.get(meta.id);
-    this.previous.set(meta.id, current);
+    const before = this.state.get(meta.id);
+    this.state.set(meta.id, current);
     const container = containerFields(meta);
     for (const [path, kind] of current) {
       if (before?.get(path) !== kind) this.emit(meta, container, path, KIND[kind] ?? 'change', scan, !before);

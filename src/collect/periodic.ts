@@ -2,11 +2,20 @@ import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import { z } from 'zod';
 import { duration } from '../config/units';
+import { baseFields } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
+import { streamName } from '../ship/envelope';
 import type { Collector, CollectorContext } from './collector';
 
-/** The schedule part of every periodic collector's config. */
-export function scheduleConfig(defaultCron: string) {
+/** A periodic collector's config: its schedule, plus its own keys. */
+export function periodicConfig<T extends z.ZodRawShape>(defaultCron: string, extra: T) {
+  return z
+    .object({ ...scheduleConfig(defaultCron), ...extra })
+    .strict()
+    .prefault({} as never); // every key has a default; the generic shape hides that from the types
+}
+
+function scheduleConfig(defaultCron: string) {
   return {
     enabled: z.boolean().default(true),
     /** node-cron expression; six fields (with seconds) or five. */
@@ -25,20 +34,29 @@ export function scheduleConfig(defaultCron: string) {
  * `stagger`. A container whose previous poll is still running is skipped this tick, so one slow
  * container never delays the others; a container that vanished mid-poll (404, 409) is not an error.
  */
-export abstract class PeriodicCollector implements Collector {
+export abstract class PeriodicCollector<S> implements Collector {
   abstract readonly name: string;
+  /** What the collector remembers per running container; dropped when the container is gone. */
+  protected readonly state = new Map<string, S>();
+  protected readonly base: Record<string, unknown>;
+  protected readonly index: string;
   private task: ScheduledTask | undefined;
   private readonly busy = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   protected running = false;
 
-  constructor(protected readonly ctx: CollectorContext, protected readonly periodic: { schedule: string; stagger: number }) {}
+  constructor(
+    protected readonly ctx: CollectorContext,
+    protected readonly periodic: { schedule: string; stagger: number },
+    type: 'logs' | 'metrics',
+    dataset: string,
+  ) {
+    this.base = baseFields(type, dataset, ctx.namespace);
+    this.index = streamName(type, dataset, ctx.namespace);
+  }
 
   /** Polls one container; documents go to ctx.output. */
   protected abstract poll(meta: ContainerMeta): Promise<void>;
-
-  /** Called once per tick with the ids still running: drop state of the others. */
-  protected forgetExcept(_running: Set<string>): void {}
 
   async start(): Promise<void> {
     this.running = true;
@@ -61,7 +79,8 @@ export abstract class PeriodicCollector implements Collector {
       this.ctx.telemetry.event(`${this.name}.list.failed`, 'warn', `${this.name}: cannot list containers: ${(err as Error).message}`);
       return;
     }
-    this.forgetExcept(new Set(list.map((c) => c.Id)));
+    const running = new Set(list.map((c) => c.Id));
+    for (const id of this.state.keys()) if (!running.has(id)) this.state.delete(id);
     await Promise.all(list.map((c) => this.delayed(c.Id)));
   }
 

@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { baseFields, containerFields } from '../enrich/ecs';
+import { containerFields } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
-import { deterministicId, streamName } from '../ship/envelope';
+import { deterministicId } from '../ship/envelope';
 import type { CollectorContext } from './collector';
-import { PeriodicCollector, scheduleConfig } from './periodic';
+import { PeriodicCollector, periodicConfig } from './periodic';
 
-export const processesConfig = z
-  .object({ ...scheduleConfig('*/5 * * * * *') })
-  .strict()
-  .prefault({});
+export const processesConfig = periodicConfig('*/5 * * * * *', {});
 export type ProcessesConfig = z.output<typeof processesConfig>;
 
 const DATASET = 'dockward.process';
@@ -34,21 +31,12 @@ interface Proc {
  * Identity: container, host pid, start time (exact from /proc/<pid>/stat when dockward shares the
  * host's PID namespace), so a re-poll after a restart gives the same ids.
  */
-export class ProcessesCollector extends PeriodicCollector {
+export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
   readonly name = 'processes';
-  private readonly snapshots = new Map<string, Map<number, Proc>>();
-  private readonly base: Record<string, unknown>;
-  private readonly index: string;
   private readonly bootMs = bootTimeMs();
 
   constructor(ctx: CollectorContext, cfg: ProcessesConfig) {
-    super(ctx, cfg);
-    this.base = baseFields('logs', DATASET, ctx.namespace);
-    this.index = streamName('logs', DATASET, ctx.namespace);
-  }
-
-  protected override forgetExcept(running: Set<string>): void {
-    for (const id of this.snapshots.keys()) if (!running.has(id)) this.snapshots.delete(id);
+    super(ctx, cfg, 'logs', DATASET);
   }
 
   protected async poll(meta: ContainerMeta): Promise<void> {
@@ -71,8 +59,8 @@ export class ProcessesCollector extends PeriodicCollector {
         exact: exact !== undefined,
       });
     }
-    const previous = this.snapshots.get(meta.id);
-    this.snapshots.set(meta.id, current);
+    const previous = this.state.get(meta.id);
+    this.state.set(meta.id, current);
     const container = containerFields(meta);
     for (const p of current.values()) {
       const before = previous?.get(p.pid);
@@ -88,7 +76,7 @@ export class ProcessesCollector extends PeriodicCollector {
   private emit(meta: ContainerMeta, container: Record<string, unknown>, p: Proc, type: 'start' | 'end', first: boolean, now: number): void {
     const args = p.args.split(/\s+/).filter(Boolean);
     const exe = args[0] ?? '';
-    const parent = this.snapshots.get(meta.id)?.get(p.ppid);
+    const parent = this.state.get(meta.id)?.get(p.ppid);
     this.ctx.output.send({
       index: this.index,
       id: deterministicId(meta.id, p.pid, p.start, type),

@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import { baseFields, containerFields } from '../enrich/ecs';
+import { containerFields } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
-import { deterministicId, streamName } from '../ship/envelope';
+import { deterministicId } from '../ship/envelope';
 import type { CollectorContext } from './collector';
-import { PeriodicCollector, scheduleConfig } from './periodic';
+import { PeriodicCollector, periodicConfig } from './periodic';
 
-export const statsConfig = z
-  .object({ ...scheduleConfig('*/10 * * * * *') })
-  .strict()
-  .prefault({});
+export const statsConfig = periodicConfig('*/10 * * * * *', {});
 export type StatsConfig = z.output<typeof statsConfig>;
 
 const DATASET = 'dockward.stats';
@@ -85,26 +82,17 @@ export function computeStats(s: RawStats, prev: StatsSample | undefined) {
  * rates from our own previous sample. Into metrics-dockward.stats-<ns>; identity: container and
  * the engine's `read` timestamp.
  */
-export class StatsCollector extends PeriodicCollector {
+export class StatsCollector extends PeriodicCollector<StatsSample> {
   readonly name = 'stats';
-  private readonly previous = new Map<string, StatsSample>();
-  private readonly base: Record<string, unknown>;
-  private readonly index: string;
 
   constructor(ctx: CollectorContext, cfg: StatsConfig) {
-    super(ctx, cfg);
-    this.base = baseFields('metrics', DATASET, ctx.namespace);
-    this.index = streamName('metrics', DATASET, ctx.namespace);
-  }
-
-  protected override forgetExcept(running: Set<string>): void {
-    for (const id of this.previous.keys()) if (!running.has(id)) this.previous.delete(id);
+    super(ctx, cfg, 'metrics', DATASET);
   }
 
   protected async poll(meta: ContainerMeta): Promise<void> {
     const raw = (await this.ctx.docker.getContainer(meta.id).stats({ stream: false, 'one-shot': true } as never)) as unknown as RawStats;
-    const c = computeStats(raw, this.previous.get(meta.id));
-    this.previous.set(meta.id, c.sample);
+    const c = computeStats(raw, this.state.get(meta.id));
+    this.state.set(meta.id, c.sample);
     this.ctx.output.send({
       index: this.index,
       id: deterministicId(meta.id, raw.read),
