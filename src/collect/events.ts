@@ -8,6 +8,11 @@ import type { Collector, CollectorContext } from './collector';
 export const eventsConfig = z
   .object({
     enabled: z.boolean().default(true),
+    /**
+     * Actions not shipped. `top` by default: the engine emits one for every `top` call, which the
+     * processes collector makes for every container every few seconds.
+     */
+    exclude_actions: z.array(z.string()).default(['top']),
   })
   .strict()
   .prefault({});
@@ -54,9 +59,13 @@ export class EventsCollector implements Collector {
   private readonly base: Record<string, unknown>;
   private readonly index: string;
   private readonly tracker: AckTracker<string>;
-  private readonly onEvent = (ev: EngineEvent) => this.ship(ev);
+  private readonly onEvent = (ev: EngineEvent) => {
+    if (!this.exclude.has(ev.Action.split(':')[0])) this.ship(ev);
+  };
+  private readonly exclude: Set<string>;
 
-  constructor(private readonly ctx: CollectorContext, _cfg: EventsConfig) {
+  constructor(private readonly ctx: CollectorContext, cfg: EventsConfig) {
+    this.exclude = new Set(cfg.exclude_actions);
     this.base = baseFields('logs', DATASET, ctx.namespace);
     this.index = streamName('logs', DATASET, ctx.namespace);
     this.tracker = new AckTracker<string>((nano) => ctx.cursors.set(CURSOR_KEY, nano));

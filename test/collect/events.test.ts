@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { adminClient, engines, newNamespace } from '../support/engines';
 import { removeContainers, runContainer } from '../support/containers';
@@ -15,6 +19,9 @@ interface EventDoc {
   data_stream: { dataset: string };
 }
 
+/** `top` every second: its engine events must still not be shipped. */
+const POLL_FAST = ['collectors.processes.schedule=* * * * * *'];
+
 describe('events collector (real engine events → Elasticsearch)', () => {
   const ns = newNamespace('ev');
   const index = `logs-dockward.event-${ns}`;
@@ -29,7 +36,7 @@ describe('events collector (real engine events → Elasticsearch)', () => {
   });
 
   it('indexes a container lifecycle with ECS categories, and resumes after a restart without twins', async () => {
-    const dw = DockwardProcess.run({ namespace: ns });
+    const dw = DockwardProcess.run({ namespace: ns, sets: POLL_FAST });
     procs.push(dw);
     await dw.waitFor(/dockward running/);
     await new Promise((r) => setTimeout(r, 500)); // the event stream connects right after start
@@ -40,7 +47,7 @@ describe('events collector (real engine events → Elasticsearch)', () => {
     // Let the cursor reach disk, then stop hard: the restart replays from the engine's buffer.
     await new Promise((r) => setTimeout(r, 1500));
     await dw.kill('SIGKILL');
-    const again = DockwardProcess.run({ namespace: ns, stateDir: dw.stateDir });
+    const again = DockwardProcess.run({ namespace: ns, stateDir: dw.stateDir, sets: POLL_FAST });
     procs.push(again);
     await again.waitFor(/dockward running/);
     await new Promise((r) => setTimeout(r, 2500));
@@ -57,5 +64,34 @@ describe('events collector (real engine events → Elasticsearch)', () => {
     const create = docs.find((d) => d.event.action === 'create')!;
     assert.deepEqual([create.event.category, create.event.type], [['configuration'], ['creation']]);
     assert.equal(create.data_stream.dataset, 'dockward.event');
+  });
+
+  it('records docker cp both ways and kill with its signal', async () => {
+    const dw = procs[procs.length - 1];
+    const { id } = await runContainer(docker, { name: `${ns}-cp`, cmd: ['sleep', '300'] });
+    const env = { ...process.env, DOCKER_HOST: engines().dockerHost };
+    const dir = mkdtempSync(join(tmpdir(), 'dockward-cp-'));
+    writeFileSync(join(dir, 'payload.sh'), 'echo pwned\n');
+    execFileSync('docker', ['cp', join(dir, 'payload.sh'), `${id}:/tmp/payload.sh`], { env });
+    execFileSync('docker', ['cp', `${id}:/etc/passwd`, join(dir, 'passwd')], { env });
+    await docker.getContainer(id).kill({ signal: 'SIGUSR1' });
+    await new Promise((r) => setTimeout(r, 2500)); // two `top` polls of this container happen meanwhile
+    const q = { term: { 'container.id': id } };
+    // The container's PID 1 ignores SIGUSR1: a kill event, no die.
+    const want = ['extract-to-dir', 'archive-path', 'kill'];
+    const docs = await (async () => {
+      for (let i = 0; i < 60; i++) {
+        const d = await fetchAll<EventDoc>(es, index, q);
+        if (want.every((a) => d.some((x) => x.event.action === a))) return d;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`missing events:\n${dw.log.slice(-1500)}`);
+    })();
+    const kill = docs.find((d) => d.event.action === 'kill')!;
+    assert.equal(kill.docker.event.actor.attributes.signal, '10', 'SIGUSR1');
+    const extract = docs.find((d) => d.event.action === 'extract-to-dir')!;
+    assert.deepEqual([extract.event.category, extract.event.type], [['file'], ['creation']]);
+    assert.equal(docs.find((d) => d.event.action === 'archive-path')!.event.category[0], 'file');
+    assert.equal(docs.filter((d) => d.event.action === 'top').length, 0, 'top events (from polling) are not shipped');
   });
 });
