@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop or probe a local single-node Elasticsearch for tests, the demo and benchmarks.
-#   scripts/elasticsearch.sh start|stop|restart|status|env [plain|tls]
+#   scripts/elasticsearch.sh start|stop|restart|reset|shards|status|env [plain|tls|tiny]
+# reset: stop, delete the profile's data (config, certificates and users stay), start.
 # plain: HTTP on 127.0.0.1:19200, security off.
 # tls:   HTTPS on 127.0.0.1:19201, security on, certificates made locally by elasticsearch-certutil,
 #        file-realm users: elastic-admin (superuser) and dockward (least privilege: see roles.yml).
@@ -133,11 +134,20 @@ env_out() {
   fi
 }
 
+shards() {
+  local auth=()
+  [ $profile = tls ] && auth=(--cacert "$pdir/config/certs/ca/ca.crt" -u "$ADMIN_USER:$ADMIN_PASS")
+  curl -sf "${auth[@]}" "$(url)/_cluster/health?filter_path=active_shards" | tr -dc 0-9
+  echo
+}
+
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   restart) stop; start ;;
+  reset) stop; rm -rf "$pdir/data"; mkdir -p "$pdir/data"; chown "$DOCKWARD_ES_USER:" "$pdir/data"; start ;;
+  shards) shards ;;
   status) ping_es >/dev/null 2>&1 && echo up || { echo down; exit 1; } ;;
   env) env_out ;;
-  *) die "usage: $0 start|stop|restart|status|env [plain|tls]" ;;
+  *) die "usage: $0 start|stop|restart|reset|shards|status|env [plain|tls|tiny]" ;;
 esac

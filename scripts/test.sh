@@ -22,6 +22,12 @@ if [ "$mode" != unit ]; then
   t0=$SECONDS; scripts/elasticsearch.sh start plain; echo "elasticsearch (plain) ready after $((SECONDS - t0)) s" >&2
   t0=$SECONDS; scripts/elasticsearch.sh start tls; echo "elasticsearch (tls) ready after $((SECONDS - t0)) s" >&2
   t0=$SECONDS; scripts/elasticsearch.sh start tiny; echo "elasticsearch (tiny) ready after $((SECONDS - t0)) s" >&2
+  # Every run leaves a few dozen test data streams behind, and a node holds 1000 shards at most
+  # (the minimal distribution cannot delete data streams): start afresh well before that.
+  for p in plain tls tiny; do
+    n=$(scripts/elasticsearch.sh shards $p || echo 0)
+    if [ "${n:-0}" -gt 400 ]; then echo "elasticsearch ($p) holds $n shards from earlier runs: resetting its data" >&2; scripts/elasticsearch.sh reset $p; fi
+  done
   set -a
   eval "$(scripts/dockerd.sh env)"
   eval "$(scripts/elasticsearch.sh env plain)"
