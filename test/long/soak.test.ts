@@ -1,5 +1,4 @@
 import { after, describe, it } from 'node:test';
-import { adminClient } from '../support/engines';
 import { Drills, script } from '../support/drill';
 
 /**
@@ -7,12 +6,8 @@ import { Drills, script } from '../support/drill';
  * dockward, a 20 s Elasticsearch outage and a dockerd restart, then the exact comparison.
  */
 describe('soak: 6 minutes, a fault every 30 s', () => {
-  const es = adminClient();
-  const drills = new Drills(es);
-  after(async () => {
-    await drills.cleanup();
-    await es.close();
-  });
+  const drills = new Drills();
+  after(() => drills.close());
 
   it('0 lost, 0 duplicated after kills, outages and engine restarts', async () => {
     const faults = ['kill', 'es', 'dockerd'];

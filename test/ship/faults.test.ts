@@ -2,19 +2,16 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { ChaosProxy } from '../support/chaos-proxy';
-import { adminClient, engines } from '../support/engines';
+import { engines } from '../support/engines';
 import { retryEngine } from '../support/containers';
 import { Drills, script } from '../support/drill';
 import { waitForCount } from '../support/elasticsearch';
 
 describe('delivery under faults (about 2,600 lines/s): 0 lost, 0 duplicated', () => {
   const { docker } = engines();
-  const es = adminClient();
-  const drills = new Drills(es);
-  after(async () => {
-    await drills.cleanup();
-    await es.close();
-  });
+  const drills = new Drills();
+  const es = drills.es;
+  after(() => drills.close());
 
   it('Elasticsearch stopped for 60 s and started again', async () => {
     await drills.run('esdown', 90, ['output.backoff_max=5s'], async (d) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { engines, newNamespace, ROOT } from './engines';
+import { adminClient, engines, newNamespace, ROOT } from './engines';
 import { removeContainers, runContainer } from './containers';
 import { DockwardProcess } from './dockward';
 import { fetchAll, waitForCount } from './elasticsearch';
@@ -38,11 +38,14 @@ export class Drills {
   private readonly procs: DockwardProcess[] = [];
   private readonly namespaces: string[] = [];
 
-  constructor(private readonly es: Client) {}
+  /** A superuser client on the plain cluster. */
+  readonly es: Client = adminClient();
 
-  async cleanup(): Promise<void> {
+  /** Kills every dockward, removes every drill's containers, closes the client. */
+  async close(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.kill()));
     for (const ns of this.namespaces) await removeContainers(engines().docker, ns);
+    await this.es.close();
   }
 
   async run(name: string, seconds: number, sets: string[], fault: (d: Drill) => Promise<void>, target: Client = this.es): Promise<Record<string, number>> {
