@@ -6,6 +6,7 @@ import { checkCommand } from './check';
 import { collect } from './common';
 import { runCommand } from './run';
 import { setupCommand } from './setup';
+import { rulesCommand } from './rules';
 
 const program = new Command('dockward')
   .version(VERSION)
@@ -30,6 +31,14 @@ setup.action((opts) => setupCommand(opts));
 withGlobals(program.command('check').description('validate the config, then reach the engine and the cluster'))
   .option('--offline', 'validate the config only')
   .action((opts) => checkCommand(opts));
+
+const rules = program.command('rules').description('detection rules: lint, test their examples, list');
+for (const action of ['lint', 'test', 'list'] as const) {
+  rules
+    .command(`${action} [paths...]`)
+    .description(`${action} rule files or directories (default: the built-in pack)`)
+    .action((paths: string[]) => rulesCommand(action, paths ?? []));
+}
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`dockward: ${err.message}\n`);

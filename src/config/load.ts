@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYaml, isMap, type Document } from 'yaml';
+import { lineOf } from './yaml-lines';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { configSchema, type Config } from './schema';
@@ -115,18 +116,8 @@ function describeIssue(issue: z.core.$ZodIssue, origins: Map<string, Origin>, fi
     if (origin) return { key, message, source: origin.source };
   }
   if (doc && lines && file !== undefined) {
-    for (let n = path.length; n > 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) return { key, message, source: file, line: lines.linePos(node.range[0]).line };
-      // A key whose value is missing or null: find the key node in its parent map.
-      const parent = n > 1 ? doc.getIn(path.slice(0, n - 1), true) : doc.contents;
-      if (isMap(parent)) {
-        const pair = parent.items.find((it) => String((it.key as { value?: unknown })?.value) === path[n - 1]);
-        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-        if (range) return { key, message, source: file, line: lines.linePos(range[0]).line };
-      }
-    }
-    return { key, message, source: file };
+    const line = lineOf(doc, lines, path);
+    return line ? { key, message, source: file, line } : { key, message, source: file };
   }
   return { key, message: `${message} (default)` };
 }

@@ -1,0 +1,162 @@
+import { BlockList, isIP } from 'node:net';
+import { RE2JS } from 're2js';
+
+/**
+ * The rule condition language, compiled to plain functions once per rule.
+ *
+ *   { all: [c, …] }  { any: [c, …] }  { not: c }  { macro: name }
+ *   { field: process.name, <operator>: value, nocase?: true }
+ *
+ * Operators: equals, in (a list or "@list"), contains, startswith, endswith (each a string or a
+ * list: any of them), regex (RE2 syntax: linear time, no backreferences, so no pattern can
+ * backtrack catastrophically), cidr, gt, gte, lt, lte, exists. A field holding an array matches
+ * when any element does. Strings longer than MAX_MATCH are matched on their first MAX_MATCH
+ * characters (the document keeps them whole).
+ */
+export type Scalar = string | number | boolean;
+export interface Leaf {
+  field: string;
+  equals?: Scalar | Scalar[];
+  in?: string | Scalar[];
+  contains?: string | string[];
+  startswith?: string | string[];
+  endswith?: string | string[];
+  regex?: string;
+  cidr?: string | string[];
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+  exists?: boolean;
+  nocase?: boolean;
+}
+export type Condition = { all: Condition[] } | { any: Condition[] } | { not: Condition } | { macro: string } | Leaf;
+export type Doc = Record<string, unknown>;
+export type Matcher = (doc: Doc) => boolean;
+
+export const MAX_MATCH = 16 * 1024;
+const OPERATORS = ['equals', 'in', 'contains', 'startswith', 'endswith', 'regex', 'cidr', 'gt', 'gte', 'lt', 'lte', 'exists'] as const;
+
+/** A problem in a condition, with the path inside the rule where it is. */
+export class ConditionError extends Error {
+  constructor(readonly path: Array<string | number>, message: string) {
+    super(message);
+  }
+}
+
+export interface CompileContext {
+  lists: Record<string, Scalar[]>;
+  macros: Record<string, Condition>;
+}
+
+export function compileCondition(c: Condition, ctx: CompileContext, path: Array<string | number> = [], seen: string[] = []): Matcher {
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new ConditionError(path, 'a condition is a mapping');
+  if ('all' in c || 'any' in c) {
+    const key = 'all' in c ? 'all' : 'any';
+    const items = (c as Record<string, unknown>)[key];
+    if (!Array.isArray(items) || items.length === 0) throw new ConditionError([...path, key], `${key} takes a non-empty list of conditions`);
+    const parts = items.map((x, i) => compileCondition(x as Condition, ctx, [...path, key, i], seen));
+    return key === 'all' ? (d) => parts.every((m) => m(d)) : (d) => parts.some((m) => m(d));
+  }
+  if ('not' in c) {
+    const inner = compileCondition(c.not, ctx, [...path, 'not'], seen);
+    return (d) => !inner(d);
+  }
+  if ('macro' in c) {
+    const m = ctx.macros[c.macro];
+    if (!m) throw new ConditionError([...path, 'macro'], `unknown macro "${c.macro}"`);
+    if (seen.includes(c.macro)) throw new ConditionError([...path, 'macro'], `macro "${c.macro}" refers to itself`);
+    return compileCondition(m, ctx, path, [...seen, c.macro]);
+  }
+  return compileLeaf(c as Leaf, ctx, path);
+}
+
+function compileLeaf(leaf: Leaf, ctx: CompileContext, path: Array<string | number>): Matcher {
+  if (typeof leaf.field !== 'string' || !leaf.field) throw new ConditionError(path, 'expected all, any, not, macro, or field with an operator');
+  const ops = OPERATORS.filter((o) => leaf[o] !== undefined);
+  const unknown = Object.keys(leaf).filter((k) => k !== 'field' && k !== 'nocase' && !(OPERATORS as readonly string[]).includes(k));
+  if (unknown.length) throw new ConditionError([...path, unknown[0]], `unknown operator "${unknown[0]}" (known: ${OPERATORS.join(', ')})`);
+  if (ops.length !== 1) throw new ConditionError(path, `field ${leaf.field}: exactly one operator expected, found ${ops.length ? ops.join(', ') : 'none'}`);
+  const op = ops[0];
+  const get = getter(leaf.field);
+  const nocase = leaf.nocase === true;
+  const norm = (v: unknown) => (nocase ? String(v).toLowerCase() : String(v));
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).map((x) => norm(x));
+  const test = (pred: (v: unknown) => boolean): Matcher => (d) => get(d).some(pred);
+  const at = [...path, op];
+  switch (op) {
+    case 'exists':
+      return leaf.exists ? (d) => get(d).length > 0 : (d) => get(d).length === 0;
+    case 'equals':
+    case 'in': {
+      let values = leaf[op] as unknown;
+      if (typeof values === 'string' && op === 'in') {
+        if (!values.startsWith('@') || !ctx.lists[values.slice(1)]) throw new ConditionError(at, `unknown list "${values}" (lists are referred to as "@name")`);
+        values = ctx.lists[values.slice(1)];
+      }
+      const set = new Set(strings(values));
+      return test((v) => set.has(norm(v)));
+    }
+    case 'contains':
+    case 'startswith':
+    case 'endswith': {
+      const needles = strings(leaf[op]);
+      if (needles.some((n) => n === '')) throw new ConditionError(at, 'an empty string matches everything');
+      const fn = op === 'contains' ? (s: string, n: string) => s.includes(n) : op === 'startswith' ? (s: string, n: string) => s.startsWith(n) : (s: string, n: string) => s.endsWith(n);
+      return test((v) => {
+        const s = norm(typeof v === 'string' && v.length > MAX_MATCH ? v.slice(0, MAX_MATCH) : v);
+        return needles.some((n) => fn(s, n));
+      });
+    }
+    case 'regex': {
+      let re: RE2JS;
+      try {
+        re = RE2JS.compile(String(leaf.regex), nocase ? RE2JS.CASE_INSENSITIVE : 0);
+      } catch (err) {
+        throw new ConditionError(at, `invalid RE2 pattern ${JSON.stringify(leaf.regex)}: ${(err as Error).message}`);
+      }
+      return test((v) => re.matcher(String(v).slice(0, MAX_MATCH)).find());
+    }
+    case 'cidr': {
+      const list = new BlockList();
+      for (const net of strings(leaf.cidr)) {
+        const [addr, bits] = net.split('/');
+        const family = isIP(addr);
+        if (!family || bits === undefined || Number.isNaN(Number(bits))) throw new ConditionError(at, `"${net}" is not a CIDR block`);
+        list.addSubnet(addr, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+      }
+      return test((v) => {
+        const s = String(v);
+        const family = isIP(s);
+        return family !== 0 && list.check(s, family === 6 ? 'ipv6' : 'ipv4');
+      });
+    }
+    default: {
+      const limit = leaf[op] as number;
+      if (typeof limit !== 'number') throw new ConditionError(at, `${op} takes a number`);
+      const cmp = op === 'gt' ? (x: number) => x > limit : op === 'gte' ? (x: number) => x >= limit : op === 'lt' ? (x: number) => x < limit : (x: number) => x <= limit;
+      return test((v) => typeof v === 'number' ? cmp(v) : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) && cmp(Number(v)));
+    }
+  }
+}
+
+/** All values at a dotted path; arrays on the way are walked, so a.b over [{b:1},{b:2}] is [1,2]. */
+export function getter(field: string): (doc: Doc) => unknown[] {
+  const parts = field.split('.');
+  return (doc) => {
+    let cur: unknown[] = [doc];
+    for (const p of parts) {
+      const next: unknown[] = [];
+      for (const c of cur) {
+        if (c === null || typeof c !== 'object') continue;
+        const v = (c as Record<string, unknown>)[p];
+        if (v === undefined || v === null) continue;
+        if (Array.isArray(v)) next.push(...v);
+        else next.push(v);
+      }
+      cur = next;
+      if (cur.length === 0) return cur;
+    }
+    return cur;
+  };
+}

@@ -1,0 +1,148 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { lineOf } from '../config/yaml-lines';
+import { compileCondition, ConditionError, type Condition, type Doc, type Matcher, type Scalar } from './condition';
+
+/**
+ * Rule files: YAML with optional `lists` and `macros` (shared by every file loaded together) and
+ * `rules`. Every problem is reported with file, rule and line; a file with problems contributes no
+ * rules, the others still load.
+ */
+export const KINDS = ['log', 'process', 'event', 'file', 'config', 'stats'] as const;
+export type Kind = (typeof KINDS)[number];
+
+const example = z.record(z.string(), z.unknown());
+const ruleSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" and "-"'),
+    name: z.string().min(1),
+    description: z.string().min(1),
+    kind: z.union([z.enum(KINDS), z.array(z.enum(KINDS)).min(1)]),
+    severity: z.enum(['low', 'medium', 'high', 'critical']),
+    risk_score: z.number().min(0).max(100),
+    tactics: z.array(z.string().regex(/^TA\d{4}$/, 'an ATT&CK tactic id, e.g. TA0002')).default([]),
+    techniques: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/, 'an ATT&CK technique id, e.g. T1059.004')).default([]),
+    condition: z.custom<Condition>((v) => v !== null && typeof v === 'object', 'a condition mapping'),
+    exceptions: z.array(z.custom<Condition>((v) => v !== null && typeof v === 'object', 'a condition mapping')).default([]),
+    enabled: z.boolean().default(true),
+    tags: z.array(z.string()).default([]),
+    references: z.array(z.string()).default([]),
+    version: z.number().int().positive().default(1),
+    examples: z.object({ match: z.array(example).min(1), no_match: z.array(example).min(1) }).strict(),
+  })
+  .strict();
+const fileSchema = z
+  .object({
+    lists: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).default({}),
+    macros: z.record(z.string(), z.custom<Condition>((v) => v !== null && typeof v === 'object', 'a condition mapping')).default({}),
+    rules: z.array(z.unknown()).default([]),
+  })
+  .strict();
+
+export type RuleSpec = z.output<typeof ruleSchema>;
+export interface Rule extends Omit<RuleSpec, 'kind' | 'condition' | 'exceptions'> {
+  kinds: Kind[];
+  file: string;
+  /** True when the document satisfies the condition and no exception. */
+  matches: Matcher;
+}
+export interface RuleIssue {
+  file: string;
+  rule?: string;
+  line?: number;
+  message: string;
+}
+
+export function formatIssue(i: RuleIssue): string {
+  return `${i.file}${i.line ? `:${i.line}` : ''}${i.rule ? ` rule ${i.rule}` : ''}: ${i.message}`;
+}
+
+/** The document kind a rule applies to, from the document's dataset. */
+export function kindOf(doc: Doc): Kind | undefined {
+  const ds = (doc.data_stream as { dataset?: string } | undefined)?.dataset;
+  switch (ds) {
+    case 'dockward.container': return 'log';
+    case 'dockward.process': return 'process';
+    case 'dockward.event': return 'event';
+    case 'dockward.file': return 'file';
+    case 'dockward.config': return 'config';
+    case 'dockward.stats': return 'stats';
+    default: return undefined;
+  }
+}
+
+/** Rule files from files and directories (*.yml, *.yaml), sorted by name. */
+export function ruleFiles(paths: string[]): string[] {
+  return paths.flatMap((p) =>
+    statSync(p).isDirectory()
+      ? readdirSync(p).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => join(p, n))
+      : [p],
+  );
+}
+
+export function loadRules(paths: string[]): { rules: Rule[]; issues: RuleIssue[] } {
+  const parsed = ruleFiles(paths).map((file) => {
+    const lines = new LineCounter();
+    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines, prettyErrors: false });
+    return { file, lines, doc };
+  });
+  const issues: RuleIssue[] = [];
+  const lists: Record<string, Scalar[]> = {};
+  const macros: Record<string, Condition> = {};
+  const files: Array<{ file: string; lines: LineCounter; doc: (typeof parsed)[number]['doc']; rules: unknown[] }> = [];
+  for (const { file, lines, doc } of parsed) {
+    if (doc.errors.length) {
+      for (const e of doc.errors) issues.push({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0] });
+      continue;
+    }
+    const res = fileSchema.safeParse(doc.toJS() ?? {});
+    if (!res.success) {
+      for (const i of res.error.issues) issues.push({ file, line: lineOf(doc, lines, i.path as Array<string | number>), message: `${i.path.join('.')}: ${i.message}` });
+      continue;
+    }
+    Object.assign(lists, res.data.lists);
+    Object.assign(macros, res.data.macros);
+    files.push({ file, lines, doc, rules: res.data.rules });
+  }
+  const rules: Rule[] = [];
+  const ids = new Map<string, string>();
+  for (const { file, lines, doc, rules: specs } of files) {
+    specs.forEach((raw, index) => {
+      const id = (raw as { id?: unknown })?.id !== undefined ? String((raw as { id?: unknown }).id) : `#${index + 1}`;
+      const issue = (path: Array<string | number>, message: string) => issues.push({ file, rule: id, line: lineOf(doc, lines, ['rules', index, ...path]), message });
+      const res = ruleSchema.safeParse(raw);
+      if (!res.success) {
+        for (const i of res.error.issues) issue(i.path as Array<string | number>, `${i.path.join('.') || 'rule'}: ${i.code === 'unrecognized_keys' ? `unknown key ${i.keys.join(', ')}` : i.message}`);
+        return;
+      }
+      const spec = res.data;
+      if (ids.has(spec.id)) return issue(['id'], `duplicate id (also in ${ids.get(spec.id)})`);
+      ids.set(spec.id, file);
+      let cond: Matcher;
+      let exceptions: Matcher[];
+      try {
+        cond = compileCondition(spec.condition, { lists, macros }, ['condition']);
+        exceptions = spec.exceptions.map((e, i) => compileCondition(e, { lists, macros }, ['exceptions', i]));
+      } catch (err) {
+        if (err instanceof ConditionError) return issue(err.path, err.message);
+        throw err;
+      }
+      const { kind, condition: _c, exceptions: _e, ...rest } = spec;
+      const kinds = Array.isArray(kind) ? kind : [kind];
+      rules.push({ ...rest, kinds, file, matches: (d) => cond(d) && !exceptions.some((m) => m(d)) });
+    });
+  }
+  return { rules, issues };
+}
+
+/** Runs every rule's examples; each failure names the rule and the example. */
+export function testRules(rules: Rule[]): string[] {
+  const failures: string[] = [];
+  for (const r of rules) {
+    r.examples.match.forEach((ex, i) => r.matches(ex) || failures.push(`${r.file} rule ${r.id}: examples.match[${i}] does not match`));
+    r.examples.no_match.forEach((ex, i) => r.matches(ex) && failures.push(`${r.file} rule ${r.id}: examples.no_match[${i}] matches`));
+  }
+  return failures;
+}
