@@ -1,3 +1,5 @@
-import pkg from '../package.json';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-export const VERSION: string = pkg.version;
+/** From the package's own package.json (dist/src/version.js → ../../package.json). */
+export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
