@@ -17,6 +17,8 @@ import type { Telemetry } from './telemetry/telemetry';
 import { Heartbeat } from './telemetry/heartbeat';
 import { startHttpServer } from './telemetry/http-server';
 import type { Server } from 'node:http';
+import { Detector } from './detect/detector';
+import { BUILTIN_RULES, formatIssue, loadRules } from './detect/rules';
 
 /**
  * Builds the parts from a validated config and connects them:
@@ -32,6 +34,7 @@ export class Pipeline {
   private readonly sink: ElasticsearchSink;
   private readonly collectors: Collector[];
   private readonly heartbeat: Heartbeat;
+  private readonly detector: Detector | undefined;
   private http: Server | undefined;
 
   constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
@@ -46,8 +49,18 @@ export class Pipeline {
     this.sink = new ElasticsearchSink(this.client, this.queue, cfg.output, cfg.namespace, telemetry);
     this.heartbeat = new Heartbeat(cfg.heartbeat, this.queue, telemetry, cfg.namespace);
     const queue = this.queue;
+    if (cfg.detect.enabled) {
+      const { rules, issues } = loadRules(cfg.detect.rules.length ? cfg.detect.rules : [BUILTIN_RULES]);
+      for (const i of issues) telemetry.event('detect.rule.invalid', 'warn', `rule left out: ${formatIssue(i)}`);
+      this.detector = new Detector(rules, cfg.detect, cfg.namespace, (env) => queue.push(env), telemetry);
+      telemetry.event('detect.rules.loaded', 'info', `${rules.length} detection rules loaded`);
+    }
+    const detector = this.detector;
     const output: Output = {
-      send: (env: Envelope) => queue.push(env),
+      send: (env: Envelope) => {
+        detector?.inspect(env);
+        queue.push(env);
+      },
       get writable() {
         return queue.writable;
       },
@@ -80,6 +93,7 @@ export class Pipeline {
     this.heartbeat.stop();
     await this.events.stop();
     await Promise.all(this.collectors.map((c) => c.stop()));
+    this.detector?.flush();
     const flushed = await Promise.race([this.sink.stop().then(() => true), sleep(timeoutMs).then(() => false)]);
     if (!flushed) this.sink.abandon();
     this.queue.dispose?.();

@@ -1,8 +1,4 @@
-import { join } from 'node:path';
-import { formatIssue, loadRules, testRules } from '../detect/rules';
-
-/** The built-in pack shipped with the package. */
-export const BUILTIN_RULES = join(__dirname, '..', '..', '..', 'rules');
+import { BUILTIN_RULES, formatIssue, loadRules, testRules } from '../detect/rules';
 
 /**
  * `dockward rules lint|test|list [paths…]`: paths are rule files or directories (default: the

@@ -13,6 +13,7 @@ import { loggingConfig } from '../telemetry/logger';
 import { httpConfig } from '../telemetry/http-server';
 import { heartbeatConfig } from '../telemetry/heartbeat';
 import { duration } from './units';
+import { detectConfig } from '../detect/detector';
 import { spoolConfig } from '../ship/spool';
 import { memoryQueueConfig } from '../ship/queue';
 
@@ -60,6 +61,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    detect: detectConfig,
     logging: loggingConfig,
     http: httpConfig,
     heartbeat: heartbeatConfig,

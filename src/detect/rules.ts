@@ -10,6 +10,9 @@ import { compileCondition, ConditionError, type Condition, type Doc, type Matche
  * `rules`. Every problem is reported with file, rule and line; a file with problems contributes no
  * rules, the others still load.
  */
+/** The built-in pack shipped with the package (dist/src/detect → rules/). */
+export const BUILTIN_RULES = join(__dirname, '..', '..', '..', 'rules');
+
 export const KINDS = ['log', 'process', 'event', 'file', 'config', 'stats'] as const;
 export type Kind = (typeof KINDS)[number];
 

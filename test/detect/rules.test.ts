@@ -3,8 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BUILTIN_RULES } from '../../src/cli/rules';
-import { formatIssue, kindOf, loadRules, testRules } from '../../src/detect/rules';
+import { BUILTIN_RULES, formatIssue, kindOf, loadRules, testRules } from '../../src/detect/rules';
 
 describe('rule files', () => {
   it('the built-in pack lints clean and every example passes', () => {

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { duration } from '../config/units';
+import { baseFields } from '../enrich/ecs';
+import { deterministicId, streamName, type Envelope } from '../ship/envelope';
+import type { Telemetry } from '../telemetry/telemetry';
+import type { Doc } from './condition';
+import { kindOf, type Kind, type Rule } from './rules';
+
+export const detectConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Rule files or directories; empty: the built-in pack. */
+    rules: z.array(z.string()).default([]),
+    /** Findings of one rule on one container within this window make one group. */
+    window: duration.prefault('5m'),
+  })
+  .strict()
+  .prefault({});
+export type DetectConfig = z.output<typeof detectConfig>;
+
+const DATASET = 'dockward.alert';
+/** Elastic's numeric severities for the four names. */
+const SEVERITY: Record<Rule['severity'], number> = { low: 21, medium: 47, high: 73, critical: 99 };
+
+interface Group {
+  rule: Rule;
+  start: number;
+  first: Doc;
+  firstEnv: Envelope;
+  count: number;
+  last: number;
+  lastEnv: Envelope;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Reads every document on its way to the queue and emits alert documents beside it, never
+ * holding it up (rules are compiled functions) and never dropping it. Grouping, for an
+ * append-only data stream: the first finding of a rule on a container gives an alert at once
+ * (count 1); if the same rule fires again on that container within `window`, one summary alert
+ * follows when the window closes, with the count and the first and last times. A repeated attack
+ * is two documents, not hundreds. Identity: rule, container, window start, first|summary.
+ */
+export class Detector {
+  private readonly byKind = new Map<Kind, Rule[]>();
+  private readonly groups = new Map<string, Group>();
+  private readonly base: Record<string, unknown>;
+  private readonly index: string;
+
+  constructor(rules: Rule[], private readonly cfg: DetectConfig, namespace: string, private readonly emit: (env: Envelope) => void, private readonly telemetry: Telemetry) {
+    for (const r of rules.filter((x) => x.enabled)) for (const k of r.kinds) this.byKind.set(k, [...(this.byKind.get(k) ?? []), r]);
+    this.base = baseFields('logs', DATASET, namespace);
+    this.index = streamName('logs', DATASET, namespace);
+  }
+
+  inspect(env: Envelope): void {
+    const kind = kindOf(env.doc);
+    const rules = kind && this.byKind.get(kind);
+    if (!rules) return;
+    for (const rule of rules) {
+      let hit = false;
+      try {
+        hit = rule.matches(env.doc);
+      } catch (err) {
+        this.telemetry.event('detect.rule.error', 'warn', `rule ${rule.id} failed on ${env.id}: ${(err as Error).message}`);
+      }
+      this.telemetry.ruleEvaluations.inc();
+      if (hit) this.finding(rule, env);
+    }
+  }
+
+  /** Closes every open group now (shutdown): summaries are sent rather than lost. */
+  flush(): void {
+    for (const g of [...this.groups.values()]) this.close(g);
+  }
+
+  private finding(rule: Rule, env: Envelope): void {
+    const containerId = String((env.doc.container as { id?: string } | undefined)?.id ?? 'host');
+    const key = `${rule.id}\u0000${containerId}`;
+    const now = Date.now();
+    const g = this.groups.get(key);
+    if (g) {
+      g.count++;
+      g.last = now;
+      g.lastEnv = env;
+      return;
+    }
+    const timer = setTimeout(() => this.close(this.groups.get(key)!), this.cfg.window);
+    timer.unref();
+    const group: Group = { rule, start: now, first: env.doc, firstEnv: env, count: 1, last: now, lastEnv: env, timer };
+    this.groups.set(key, group);
+    this.telemetry.alerts.inc({ rule: rule.id });
+    this.emit(this.alert(group, false));
+  }
+
+  private close(g: Group): void {
+    clearTimeout(g.timer);
+    const containerId = String((g.first.container as { id?: string } | undefined)?.id ?? 'host');
+    this.groups.delete(`${g.rule.id}\u0000${containerId}`);
+    if (g.count > 1) this.emit(this.alert(g, true));
+  }
+
+  private alert(g: Group, summary: boolean): Envelope {
+    const r = g.rule;
+    const trigger = summary ? g.lastEnv : g.firstEnv;
+    const doc = trigger.doc;
+    const container = doc.container as { id?: string; name?: string } | undefined;
+    const what = (doc.process as { command_line?: string } | undefined)?.command_line ?? (doc.file as { path?: string } | undefined)?.path ?? (doc.message as string | undefined) ?? '';
+    const groupId = deterministicId(r.id, container?.id ?? 'host', g.start);
+    return {
+      index: this.index,
+      id: deterministicId(groupId, summary ? 'summary' : 'first'),
+      doc: {
+        '@timestamp': new Date(summary ? g.last : g.start).toISOString(),
+        message: `${r.name} in ${container?.name ?? 'the host'}${summary ? ` (${g.count} times)` : ''}: ${String(what).slice(0, 300)}`,
+        event: { kind: 'alert', category: ['intrusion_detection'], type: ['info'], severity: SEVERITY[r.severity], risk_score: r.risk_score, dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
+        rule: { id: r.id, name: r.name, ruleset: 'dockward', version: String(r.version), description: r.description, reference: r.references.length ? r.references : undefined },
+        threat: { framework: 'MITRE ATT&CK', tactic: { id: r.tactics }, technique: { id: r.techniques } },
+        container: doc.container,
+        process: doc.process,
+        file: doc.file,
+        tags: r.tags.length ? r.tags : undefined,
+        dockward: {
+          alert: {
+            group_id: groupId,
+            count: g.count,
+            first_seen: new Date(g.start).toISOString(),
+            last_seen: new Date(g.last).toISOString(),
+            summary,
+            severity: r.severity,
+            source: { index: trigger.index, id: trigger.id },
+          },
+        },
+        ...this.base,
+      },
+    };
+  }
+}

