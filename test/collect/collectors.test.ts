@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, engines, newNamespace, ROOT } from '../support/engines';
-import { removeContainers, retryEngine, runContainer } from '../support/containers';
+import { execIn, removeContainers, retryEngine, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
 import { fetchAll, waitForCount } from '../support/elasticsearch';
 
@@ -69,10 +69,7 @@ describe('collectors: processes, exec, stats, drift, configuration (real dockerd
 
   it('exec: a one-second `exec -it` with its command, tty, user and exit code', async () => {
     const { id } = await runContainer(docker, { name: `${ns}-exec`, cmd: ['sleep', '300'] });
-    const exec = await docker.getContainer(id).exec({ Cmd: ['sh', '-c', 'echo hi; exit 3'], Tty: true, AttachStdout: true, User: 'nobody' });
-    const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
-    stream.resume();
-    await new Promise((r) => stream.on('end', r));
+    const execId = await execIn(docker, id, ['sh', '-c', 'echo hi; exit 3'], { tty: true, user: 'nobody' });
     const docs = await eventually('exec start and end', async () => {
       const d = (await docsOf(idx('process'), id)).filter((x) => x.event.provider === 'exec');
       return d.length >= 2 ? d : undefined;
@@ -82,7 +79,7 @@ describe('collectors: processes, exec, stats, drift, configuration (real dockerd
     assert.equal(start.process.command_line, 'sh -c echo hi; exit 3');
     assert.equal(start.dockward.exec.tty, true);
     assert.equal(start.dockward.exec.user, 'nobody');
-    assert.equal(start.dockward.exec.id, exec.id);
+    assert.equal(start.dockward.exec.id, execId);
     assert.equal(end.process.exit_code, 3);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, engines, LAB, newNamespace } from '../support/engines';
-import { removeContainers, runContainer } from '../support/containers';
+import { execIn, removeContainers, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
 import { fetchAll } from '../support/elasticsearch';
 
@@ -25,12 +25,7 @@ describe('detection end to end (attack lab on the real engines)', () => {
     }
   }
 
-  async function exec(id: string, cmd: string[], tty = false): Promise<void> {
-    const e = await docker.getContainer(id).exec({ Cmd: cmd, Tty: tty, AttachStdout: true, AttachStderr: true });
-    const s = await e.start({ hijack: true, stdin: false, Tty: tty });
-    s.resume();
-    await new Promise((r) => s.on('end', r));
-  }
+  const exec = (id: string, cmd: string[], tty = false) => execIn(docker, id, cmd, { tty });
 
   before(async () => {
     dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms', 'detect.window=4s'] });

@@ -57,3 +57,12 @@ export async function retryEngine<T>(fn: () => Promise<T>, attempts = 10): Promi
     }
   }
 }
+
+/** `docker exec` to the end, as `docker exec [-it] [-u user] id cmd…` would; returns the exec id. */
+export async function execIn(docker: Docker, id: string, cmd: string[], opts: { tty?: boolean; user?: string } = {}): Promise<string> {
+  const e = await docker.getContainer(id).exec({ Cmd: cmd, Tty: opts.tty ?? false, AttachStdout: true, AttachStderr: true, User: opts.user });
+  const s = await e.start({ hijack: true, stdin: false, Tty: opts.tty ?? false });
+  s.resume();
+  await new Promise((r) => s.on('end', r));
+  return e.id;
+}
