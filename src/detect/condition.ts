@@ -81,7 +81,10 @@ function compileLeaf(leaf: Leaf, ctx: CompileContext, path: Array<string | numbe
   const get = getter(leaf.field);
   const nocase = leaf.nocase === true;
   const norm = (v: unknown) => (nocase ? String(v).toLowerCase() : String(v));
-  const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).map((x) => norm(x));
+  // "@name" stands for the list of that name (for `in` it must exist; elsewhere a string that names
+  // no list is taken literally).
+  const resolved = (v: unknown): unknown => (typeof v === 'string' && v.startsWith('@') && ctx.lists[v.slice(1)] ? ctx.lists[v.slice(1)] : v);
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [resolved(v)]).flat().map((x) => norm(x));
   const test = (pred: (v: unknown) => boolean): Matcher => (d) => get(d).some(pred);
   const at = [...path, op];
   switch (op) {

@@ -27,6 +27,8 @@ describe('rule conditions', () => {
     assert.ok(!m({ field: 'ip', cidr: '10.0.0.0/8' })({ ip: 'not-an-ip' }));
     assert.ok(m({ field: 'p', startswith: ['/tmp/', '/dev/shm/'] })({ p: '/dev/shm/x' }));
     assert.ok(m({ field: 'p', endswith: '.sh' })({ p: 'run.sh' }));
+    assert.ok(m({ field: 'cmd', contains: '@shells', nocase: true })({ cmd: 'exec BASH -i' }), '"@list" in contains');
+    assert.ok(m({ field: 'mail', endswith: '@example.com' })({ mail: 'a@example.com' }), 'a string naming no list is literal');
   });
 
   it('runs regexes in linear time (RE2) and caps very long values', () => {
