@@ -1,7 +1,7 @@
 /**
  * dockward's error classes. Each has a stable `code` (for logs, metrics and tests) and keeps the
- * underlying `cause`. What happens next is decided by the class, never by parsing a message:
- * RetryableError means "the same request may succeed later", the others are final.
+ * underlying `cause`. Whether a bulk item is retried is decided by its status code
+ * (isRetryableStatus), never by parsing a message.
  */
 export class DockwardError extends Error {
   readonly code: string;
@@ -39,24 +39,6 @@ export class ConfigError extends DockwardError {
 export class EngineError extends DockwardError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ENGINE_UNAVAILABLE', message, options);
-  }
-}
-
-/** Elasticsearch refused or failed a request in a way that a retry may fix (429, 5xx, network). */
-export class RetryableError extends DockwardError {
-  readonly status?: number;
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('ES_RETRYABLE', message, options);
-    this.status = status;
-  }
-}
-
-/** Elasticsearch rejected a request for good (4xx other than 409/429): retrying cannot help. */
-export class RejectedError extends DockwardError {
-  readonly status?: number;
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('ES_REJECTED', message, options);
-    this.status = status;
   }
 }
 

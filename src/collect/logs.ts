@@ -199,6 +199,8 @@ export class LogsCollector implements Collector {
     const container = containerFields(meta);
     const { output, telemetry } = this.ctx;
     const last = { stdout: { sec: -1, nanos: -1, ord: 0 }, stderr: { sec: -1, nanos: -1, ord: 0 } };
+    // Label lookup once per container, not per line.
+    const lines = { stdout: telemetry.linesRead.labels('stdout'), stderr: telemetry.linesRead.labels('stderr') };
     return (line) => {
       const prev = last[line.stream];
       if (prev.sec === line.sec && prev.nanos === line.nanos) prev.ord++;
@@ -210,7 +212,7 @@ export class LogsCollector implements Collector {
       read.sec = line.sec;
       const level = detectLevel(line.message);
       const flags = line.truncated ? (line.joined ? ['truncated', 'partial'] : ['truncated']) : line.joined ? ['partial'] : undefined;
-      telemetry.linesRead.inc({ stream: line.stream });
+      lines[line.stream].inc();
       output.send({
         index: this.index,
         id: deterministicId(meta.id, line.stream, line.sec, line.nanos, prev.ord),

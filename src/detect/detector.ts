@@ -64,9 +64,9 @@ export class Detector {
       } catch (err) {
         this.telemetry.event('detect.rule.error', 'warn', `rule ${rule.id} failed on ${env.id}: ${(err as Error).message}`);
       }
-      this.telemetry.ruleEvaluations.inc();
       if (hit) this.finding(rule, env);
     }
+    this.telemetry.ruleEvaluations.inc(rules.length);
   }
 
   /** Closes every open group now (shutdown): summaries are sent rather than lost. */

@@ -13,7 +13,6 @@ export class AckTracker<C> {
   private base = 0;
   /** Index in the arrays of the oldest document not yet final. */
   private head = 0;
-  private committed: C | undefined;
 
   constructor(private readonly onCommit: (cursor: C) => void) {}
 
@@ -29,24 +28,19 @@ export class AckTracker<C> {
     return this.cursors.length - this.head;
   }
 
-  /** The newest committed cursor, if any. */
-  get last(): C | undefined {
-    return this.committed;
-  }
-
   private complete(seq: number): void {
     const index = seq - this.base;
     if (index < this.head || this.done[index]) return; // a second outcome for one document: ignore
     this.done[index] = true;
     if (index !== this.head) return;
     while (this.head < this.cursors.length && this.done[this.head]) this.head++;
-    this.committed = this.cursors[this.head - 1];
+    const committed = this.cursors[this.head - 1];
     if (this.head >= 1024 && this.head * 2 >= this.cursors.length) {
       this.cursors = this.cursors.slice(this.head);
       this.done = this.done.slice(this.head);
       this.base += this.head;
       this.head = 0;
     }
-    this.onCommit(this.committed);
+    this.onCommit(committed);
   }
 }
