@@ -6,6 +6,7 @@ import { checkCommand } from './check';
 import { collect } from './common';
 import { runCommand } from './run';
 import { setupCommand } from './setup';
+import { ruleFileJsonSchema } from '../detect/rule-schema';
 import { rulesCommand } from './rules';
 
 const program = new Command('dockward')
@@ -39,6 +40,11 @@ for (const action of ['lint', 'test', 'list'] as const) {
     .description(`${action} rule files or directories (default: the built-in pack)`)
     .action((paths: string[]) => rulesCommand(action, paths ?? []));
 }
+
+rules
+  .command('schema')
+  .description('print the JSON schema of rule files (rules/rule-file.schema.json)')
+  .action(() => void process.stdout.write(JSON.stringify(ruleFileJsonSchema(), null, 2) + '\n'));
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`dockward: ${err.message}\n`);

@@ -47,6 +47,8 @@ export class ConditionError extends Error {
 export interface CompileContext {
   lists: Record<string, Scalar[]>;
   macros: Record<string, Condition>;
+  /** When given, every leaf outside a `not` is added here, so a hit can be explained by field. */
+  leaves?: Array<{ field: string; match: Matcher }>;
 }
 
 export function compileCondition(c: Condition, ctx: CompileContext, path: Array<string | number> = [], seen: string[] = []): Matcher {
@@ -59,7 +61,8 @@ export function compileCondition(c: Condition, ctx: CompileContext, path: Array<
     return key === 'all' ? (d) => parts.every((m) => m(d)) : (d) => parts.some((m) => m(d));
   }
   if ('not' in c) {
-    const inner = compileCondition(c.not, ctx, [...path, 'not'], seen);
+    // A leaf under `not` that holds is what did not happen: it explains nothing.
+    const inner = compileCondition(c.not, { ...ctx, leaves: undefined }, [...path, 'not'], seen);
     return (d) => !inner(d);
   }
   if ('macro' in c) {
@@ -68,7 +71,9 @@ export function compileCondition(c: Condition, ctx: CompileContext, path: Array<
     if (seen.includes(c.macro)) throw new ConditionError([...path, 'macro'], `macro "${c.macro}" refers to itself`);
     return compileCondition(m, ctx, path, [...seen, c.macro]);
   }
-  return compileLeaf(c as Leaf, ctx, path);
+  const leaf = compileLeaf(c as Leaf, ctx, path);
+  ctx.leaves?.push({ field: (c as Leaf).field, match: leaf });
+  return leaf;
 }
 
 function compileLeaf(leaf: Leaf, ctx: CompileContext, path: Array<string | number>): Matcher {

@@ -4,6 +4,7 @@ import { baseFields } from '../enrich/ecs';
 import { deterministicId, streamName, type Envelope } from '../ship/envelope';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Doc } from './condition';
+import { RuleIndex } from './prefilter';
 import { kindOf, type Kind, type Rule } from './rules';
 
 export const detectConfig = z
@@ -42,21 +43,24 @@ interface Group {
  * is two documents, not hundreds. Identity: rule, container, window start, first|summary.
  */
 export class Detector {
-  private readonly byKind = new Map<Kind, Rule[]>();
+  private readonly byKind = new Map<Kind, RuleIndex<Rule>>();
   private readonly groups = new Map<string, Group>();
   private readonly base: Record<string, unknown>;
   private readonly index: string;
 
   constructor(rules: Rule[], private readonly cfg: DetectConfig, namespace: string, private readonly emit: (env: Envelope) => void, private readonly telemetry: Telemetry) {
-    for (const r of rules.filter((x) => x.enabled)) for (const k of r.kinds) this.byKind.set(k, [...(this.byKind.get(k) ?? []), r]);
+    const byKind = new Map<Kind, Rule[]>();
+    for (const r of rules.filter((x) => x.enabled)) for (const k of r.kinds) byKind.set(k, [...(byKind.get(k) ?? []), r]);
+    for (const [k, list] of byKind) this.byKind.set(k, new RuleIndex(list));
     this.base = baseFields('logs', DATASET, namespace);
     this.index = streamName('logs', DATASET, namespace);
   }
 
   inspect(env: Envelope): void {
     const kind = kindOf(env.doc);
-    const rules = kind && this.byKind.get(kind);
-    if (!rules) return;
+    const index = kind && this.byKind.get(kind);
+    if (!index) return;
+    const rules = index.candidates(env.doc);
     for (const rule of rules) {
       let hit = false;
       try {
@@ -75,6 +79,7 @@ export class Detector {
   }
 
   private finding(rule: Rule, env: Envelope): void {
+    this.telemetry.ruleMatches.inc({ rule: rule.id });
     const containerId = String((env.doc.container as { id?: string } | undefined)?.id ?? 'host');
     const key = `${rule.id}\u0000${containerId}`;
     const now = Date.now();
@@ -129,6 +134,7 @@ export class Detector {
             summary,
             severity: r.severity,
             source: { index: trigger.index, id: trigger.id },
+            matched: g.rule.explain?.(doc),
           },
         },
         ...this.base,

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { lineOf } from '../config/yaml-lines';
-import { compileCondition, ConditionError, type Condition, type Doc, type Matcher, type Scalar } from './condition';
+import { compileCondition, ConditionError, getter, type Condition, type Doc, type Matcher, type Scalar } from './condition';
+import { requirement, RuleIndex, type Requirement } from './prefilter';
 
 /**
  * Rule files: YAML with optional `lists` and `macros` (shared by every file loaded together) and
@@ -17,7 +18,7 @@ export const KINDS = ['log', 'process', 'event', 'file', 'config', 'stats'] as c
 export type Kind = (typeof KINDS)[number];
 
 const example = z.record(z.string(), z.unknown());
-const ruleSchema = z
+export const ruleSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" and "-"'),
     name: z.string().min(1),
@@ -36,7 +37,7 @@ const ruleSchema = z
     examples: z.object({ match: z.array(example).min(1), no_match: z.array(example).min(1) }).strict(),
   })
   .strict();
-const fileSchema = z
+export const fileSchema = z
   .object({
     lists: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).default({}),
     macros: z.record(z.string(), z.custom<Condition>((v) => v !== null && typeof v === 'object', 'a condition mapping')).default({}),
@@ -50,6 +51,10 @@ export interface Rule extends Omit<RuleSpec, 'kind' | 'condition' | 'exceptions'
   file: string;
   /** True when the document satisfies the condition and no exception. */
   matches: Matcher;
+  /** For a document that matched: the fields whose tests held, with their values. */
+  explain?: (doc: Doc) => Record<string, unknown[]>;
+  /** Literals one field must contain for the rule to match (see prefilter.ts). */
+  prefilter?: Requirement;
 }
 export interface RuleIssue {
   file: string;
@@ -125,8 +130,9 @@ export function loadRules(paths: string[]): { rules: Rule[]; issues: RuleIssue[]
       ids.set(spec.id, file);
       let cond: Matcher;
       let exceptions: Matcher[];
+      const leaves: Array<{ field: string; match: Matcher }> = [];
       try {
-        cond = compileCondition(spec.condition, { lists, macros }, ['condition']);
+        cond = compileCondition(spec.condition, { lists, macros, leaves }, ['condition']);
         exceptions = spec.exceptions.map((e, i) => compileCondition(e, { lists, macros }, ['exceptions', i]));
       } catch (err) {
         if (err instanceof ConditionError) return issue(err.path, err.message);
@@ -134,17 +140,39 @@ export function loadRules(paths: string[]): { rules: Rule[]; issues: RuleIssue[]
       }
       const { kind, condition: _c, exceptions: _e, ...rest } = spec;
       const kinds = Array.isArray(kind) ? kind : [kind];
-      rules.push({ ...rest, kinds, file, matches: (d) => cond(d) && !exceptions.some((m) => m(d)) });
+      rules.push({
+        ...rest,
+        kinds,
+        file,
+        matches: (d) => cond(d) && !exceptions.some((m) => m(d)),
+        explain: (d) => explainLeaves(leaves, d),
+        prefilter: requirement(spec.condition, { lists, macros }),
+      });
     });
   }
   return { rules, issues };
+}
+
+const MAX_EXPLAINED = 256;
+
+function explainLeaves(leaves: Array<{ field: string; match: Matcher }>, doc: Doc): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const l of leaves) {
+    if (out[l.field] || !l.match(doc)) continue;
+    out[l.field] = getter(l.field)(doc).map((v) => (typeof v === 'string' && v.length > MAX_EXPLAINED ? `${v.slice(0, MAX_EXPLAINED)}…` : v));
+  }
+  return out;
 }
 
 /** Runs every rule's examples; each failure names the rule and the example. */
 export function testRules(rules: Rule[]): string[] {
   const failures: string[] = [];
   for (const r of rules) {
-    r.examples.match.forEach((ex, i) => r.matches(ex) || failures.push(`${r.file} rule ${r.id}: examples.match[${i}] does not match`));
+    r.examples.match.forEach((ex, i) => {
+      if (!r.matches(ex)) failures.push(`${r.file} rule ${r.id}: examples.match[${i}] does not match`);
+      // The prefilter must never hide a document the rule matches.
+      else if (r.prefilter && !new RuleIndex([r]).candidates(ex).includes(r)) failures.push(`${r.file} rule ${r.id}: examples.match[${i}] is skipped by the literal prefilter`);
+    });
     r.examples.no_match.forEach((ex, i) => r.matches(ex) && failures.push(`${r.file} rule ${r.id}: examples.no_match[${i}] matches`));
   }
   return failures;

