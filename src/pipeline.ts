@@ -18,7 +18,8 @@ import { Heartbeat } from './telemetry/heartbeat';
 import { startHttpServer } from './telemetry/http-server';
 import type { Server } from 'node:http';
 import { Detector } from './detect/detector';
-import { BUILTIN_RULES, formatIssue, loadRules } from './detect/rules';
+import { DroppedBinaryCorrelator } from './detect/dropped-binary';
+import { RuleSource } from './detect/rule-source';
 
 /**
  * Builds the parts from a validated config and connects them:
@@ -35,6 +36,8 @@ export class Pipeline {
   private readonly collectors: Collector[];
   private readonly heartbeat: Heartbeat;
   private readonly detector: Detector | undefined;
+  private readonly rules: RuleSource | undefined;
+  private readonly correlator: DroppedBinaryCorrelator | undefined;
   private http: Server | undefined;
 
   constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
@@ -50,14 +53,16 @@ export class Pipeline {
     this.heartbeat = new Heartbeat(cfg.heartbeat, this.queue, telemetry, cfg.namespace);
     const queue = this.queue;
     if (cfg.detect.enabled) {
-      const { rules, issues } = loadRules(cfg.detect.rules.length ? cfg.detect.rules : [BUILTIN_RULES]);
-      for (const i of issues) telemetry.event('detect.rule.invalid', 'warn', `rule left out: ${formatIssue(i)}`);
-      this.detector = new Detector(rules, cfg.detect, cfg.namespace, (env) => queue.push(env), telemetry);
-      telemetry.event('detect.rules.loaded', 'info', `${rules.length} detection rules loaded`);
+      this.rules = new RuleSource(cfg.detect, telemetry, (rules) => this.detector?.setRules(rules));
+      this.detector = new Detector(this.rules.load(), cfg.detect, cfg.namespace, (env) => queue.push(env), telemetry);
+      this.correlator = new DroppedBinaryCorrelator();
     }
     const detector = this.detector;
+    const correlator = this.correlator;
     const output: Output = {
       send: (env: Envelope) => {
+        // enrich (correlate) → detect → ship
+        correlator?.observe(env);
         detector?.inspect(env);
         queue.push(env);
       },
@@ -70,7 +75,10 @@ export class Pipeline {
     this.events.on('event', (ev) => {
       if (ev.Type !== 'container') return;
       if (ev.Action === 'rename' || ev.Action === 'update') void metadata.refresh(ev.Actor.ID).catch(() => undefined);
-      if (ev.Action === 'destroy') metadata.forget(ev.Actor.ID);
+      if (ev.Action === 'destroy') {
+        metadata.forget(ev.Actor.ID);
+        correlator?.forget(ev.Actor.ID);
+      }
     });
     this.collectors = buildCollectors(cfg.collectors, {
       docker: this.docker, events: this.events, metadata, cursors: this.cursors, output, telemetry, namespace: cfg.namespace,
@@ -81,6 +89,7 @@ export class Pipeline {
     this.http = await startHttpServer(this.cfg.http, this.telemetry, this.sink);
     this.sink.start();
     this.heartbeat.start();
+    this.rules?.start();
     for (const c of this.collectors) await c.start();
     // Replay engine events from the oldest cursor any collector needs (events the engine still holds).
     const since = this.collectors.map((c) => c.eventsSince?.()).filter((s): s is bigint => s !== undefined);
@@ -91,6 +100,7 @@ export class Pipeline {
   /** Stops reading, sends what was read within `timeoutMs`, saves cursors. */
   async stop(timeoutMs = this.cfg.shutdown_timeout): Promise<void> {
     this.heartbeat.stop();
+    this.rules?.stop();
     await this.events.stop();
     await Promise.all(this.collectors.map((c) => c.stop()));
     this.detector?.flush();

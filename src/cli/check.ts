@@ -1,5 +1,7 @@
 import { connectDocker, probeEngine } from '../docker/engine';
 import { createClient, probeCluster } from '../ship/client';
+import { rulePaths } from '../detect/rule-source';
+import { formatIssue, loadRules } from '../detect/rules';
 import { STREAMS } from '../setup/index-templates';
 import { configPath, loadOrExit, type GlobalOptions } from './common';
 
@@ -15,8 +17,17 @@ export async function checkCommand(opts: CheckOptions): Promise<void> {
   const cfg = loadOrExit(opts);
   const out = (s: string) => process.stdout.write(s + '\n');
   out(`config ok (${configPath(opts) ?? 'defaults'}; namespace ${cfg.namespace})`);
-  if (opts.offline) return;
   let failed = false;
+  if (cfg.detect.enabled) {
+    const { rules, issues } = loadRules(rulePaths(cfg.detect));
+    for (const i of issues) out(`  ${formatIssue(i)}`);
+    out(`rules ${issues.length ? 'FAILED' : 'ok'}: ${rules.length} loaded${issues.length ? `, ${issues.length} problem(s): those rules would be left out` : ''}`);
+    failed = issues.length > 0;
+  }
+  if (opts.offline) {
+    if (failed) process.exitCode = 1;
+    return;
+  }
   try {
     const e = await probeEngine(connectDocker(cfg.docker), cfg.docker.host);
     out(`docker ok: ${cfg.docker.host} — engine ${e.version} (API ${e.apiVersion}), storage ${e.storageDriver}, log driver ${e.loggingDriver}`);

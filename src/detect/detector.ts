@@ -10,8 +10,12 @@ import { kindOf, type Kind, type Rule } from './rules';
 export const detectConfig = z
   .object({
     enabled: z.boolean().default(true),
-    /** Rule files or directories; empty: the built-in pack. */
+    /** Load the built-in pack (rules/ in the package). */
+    builtin: z.boolean().default(true),
+    /** More rule files or directories, loaded beside the built-in pack. */
     rules: z.array(z.string()).default([]),
+    /** How often rule files are checked for changes (0: only on SIGHUP). */
+    reload_interval: duration.prefault('5s'),
     /** Findings of one rule on one container within this window make one group. */
     window: duration.prefault('5m'),
   })
@@ -49,11 +53,17 @@ export class Detector {
   private readonly index: string;
 
   constructor(rules: Rule[], private readonly cfg: DetectConfig, namespace: string, private readonly emit: (env: Envelope) => void, private readonly telemetry: Telemetry) {
-    const byKind = new Map<Kind, Rule[]>();
-    for (const r of rules.filter((x) => x.enabled)) for (const k of r.kinds) byKind.set(k, [...(byKind.get(k) ?? []), r]);
-    for (const [k, list] of byKind) this.byKind.set(k, new RuleIndex(list));
+    this.setRules(rules);
     this.base = baseFields('logs', DATASET, namespace);
     this.index = streamName('logs', DATASET, namespace);
+  }
+
+  /** Replaces the rules; open groups keep counting under their rule id. */
+  setRules(rules: Rule[]): void {
+    const byKind = new Map<Kind, Rule[]>();
+    for (const r of rules.filter((x) => x.enabled)) for (const k of r.kinds) byKind.set(k, [...(byKind.get(k) ?? []), r]);
+    this.byKind.clear();
+    for (const [k, list] of byKind) this.byKind.set(k, new RuleIndex(list));
   }
 
   inspect(env: Envelope): void {

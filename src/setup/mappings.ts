@@ -68,6 +68,8 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.exec.user': { type: 'keyword' },
   'dockward.process.first_snapshot': { type: 'boolean' },
   'dockward.process.start_exact': { type: 'boolean' },
+  'dockward.process.dropped_binary': { type: 'boolean' },
+  'dockward.file.executed': { type: 'boolean' },
   'dockward.drift.baseline': { type: 'boolean' },
   'dockward.alert.group_id': { type: 'keyword' },
   'dockward.alert.count': { type: 'long' },

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, engines, LAB, newNamespace } from '../support/engines';
 import { execIn, removeContainers, runContainer } from '../support/containers';
@@ -27,8 +30,20 @@ describe('detection end to end (attack lab on the real engines)', () => {
 
   const exec = (id: string, cmd: string[], tty = false) => execIn(docker, id, cmd, { tty });
 
+  const customRules = mkdtempSync(join(tmpdir(), 'dw-rules-'));
+
   before(async () => {
-    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms', 'detect.window=4s'] });
+    dw = DockwardProcess.run({
+      namespace: ns,
+      sets: [
+        'collectors.processes.schedule=* * * * * *',
+        'collectors.processes.stagger=100ms',
+        'collectors.drift.schedule=*/2 * * * * *',
+        'detect.window=4s',
+        `detect.rules=["${customRules}"]`,
+        'detect.reload_interval=500ms',
+      ],
+    });
     await dw.waitFor(/dockward running/);
   });
   after(async () => {
@@ -51,6 +66,25 @@ describe('detection end to end (attack lab on the real engines)', () => {
     await exec(id, ['sh', '-c', 'exit 0'], true);
     const a = await alertsFor(id, ['dockward-reverse-shell-nc', 'dockward-download-exec', 'dockward-miner-process', 'dockward-interactive-exec']);
     assert.ok(a.find((x) => x.rule.id === 'dockward-reverse-shell-nc')!.threat.technique.id.includes('T1059.004'));
+  });
+
+  it('a binary added to the container and then run', async () => {
+    const { id } = await runContainer(docker, { name: `${ns}-dropper`, image: LAB, cmd: ['sh', '-c', 'sleep 3; cp /bin/sleep /tmp/.x; /tmp/.x 300'] });
+    const a = await alertsFor(id, ['dockward-dropped-binary-exec'], 30_000);
+    const alert = a.find((x) => x.rule.id === 'dockward-dropped-binary-exec') as unknown as { dockward: { alert: { matched: Record<string, unknown> } }; threat: { technique: { id: string[] } } };
+    assert.ok(alert.threat.technique.id.includes('T1204.002'));
+    assert.ok(Object.keys(alert.dockward.alert.matched).some((f) => f === 'dockward.process.dropped_binary' || f === 'dockward.file.executed'), JSON.stringify(alert.dockward.alert.matched));
+  });
+
+  it('a rule file added while running is in force within a second or two', async () => {
+    writeFileSync(join(customRules, 'site.yml'), [
+      'rules:',
+      `  - { id: site-canary, name: Canary word, description: a site rule added at run time, kind: log, severity: low, risk_score: 21, tactics: [TA0007], techniques: [T1046], condition: { field: message, contains: "canary-${ns}" }, examples: { match: [{ message: "canary-${ns}" }], no_match: [{ message: x }] } }`,
+      '',
+    ].join('\n'));
+    await dw.waitFor(/detection rules reloaded/);
+    const { id } = await runContainer(docker, { name: `${ns}-canary`, cmd: ['sh', '-c', `echo canary-${ns}; sleep 300`] });
+    await alertsFor(id, ['site-canary']);
   });
 
   it('a privileged container with / mounted', async () => {
