@@ -4,6 +4,7 @@ import { baseFields } from '../enrich/ecs';
 import { deterministicId, streamName, type Envelope } from '../ship/envelope';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Doc } from './condition';
+import { threatFields } from './attack';
 import { RuleIndex } from './prefilter';
 import { kindOf, type Kind, type Rule } from './rules';
 
@@ -130,7 +131,7 @@ export class Detector {
         message: `${r.name} in ${container?.name ?? 'the host'}${summary ? ` (${g.count} times)` : ''}: ${String(what).slice(0, 300)}`,
         event: { kind: 'alert', category: ['intrusion_detection'], type: ['info'], severity: SEVERITY[r.severity], risk_score: r.risk_score, dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
         rule: { id: r.id, name: r.name, ruleset: 'dockward', version: String(r.version), description: r.description, reference: r.references.length ? r.references : undefined },
-        threat: { framework: 'MITRE ATT&CK', tactic: { id: r.tactics }, technique: { id: r.techniques } },
+        threat: threatFields(r.tactics, r.techniques),
         container: doc.container,
         process: doc.process,
         file: doc.file,

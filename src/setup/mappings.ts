@@ -25,7 +25,8 @@ export const ECS_FIELDS = [
   'file.path', 'file.name', 'file.directory',
   'error.type', 'error.message', 'error.code',
   'rule.id', 'rule.name', 'rule.category', 'rule.description', 'rule.ruleset', 'rule.reference', 'rule.version',
-  'threat.framework', 'threat.tactic.id', 'threat.tactic.name', 'threat.technique.id', 'threat.technique.name',
+  'threat.framework', 'threat.tactic.id', 'threat.tactic.name', 'threat.tactic.reference', 'threat.technique.id', 'threat.technique.name',
+  'threat.technique.reference', 'threat.technique.subtechnique.id', 'threat.technique.subtechnique.name', 'threat.technique.subtechnique.reference',
   'related.ip', 'related.user', 'related.hosts',
 ] as const;
 

@@ -8,7 +8,7 @@ import { execIn, removeContainers, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
 import { fetchAll } from '../support/elasticsearch';
 
-type Alert = { rule: { id: string }; threat: { technique: { id: string[] } }; container: { id: string }; dockward: { alert: { count: number; summary: boolean } } };
+type Alert = { rule: { id: string }; threat: { technique: { id: string[]; name: string[]; subtechnique?: { id: string[] } } }; container: { id: string }; dockward: { alert: { count: number; summary: boolean } } };
 
 describe('detection end to end (attack lab on the real engines)', () => {
   const { docker } = engines();
@@ -56,6 +56,7 @@ describe('detection end to end (attack lab on the real engines)', () => {
     const { id } = await runContainer(docker, { name: `${ns}-nmap`, image: LAB, cmd: ['sh', '-c', 'sleep 2; nmap -sT -p 1-3000 --max-rate 400 127.0.0.1; sleep 300'] });
     const a = await alertsFor(id, ['dockward-scanner', 'dockward-scan-output', 'dockward-net-tool'], 45_000);
     assert.ok(a.every((x) => x.threat.technique.id.includes('T1046')));
+    assert.ok(a.every((x) => x.threat.technique.name.includes('Network Service Discovery')));
   });
 
   it('exec attacks: nc -e reverse shell, curl|sh, a stratum miner, an interactive shell', async () => {
@@ -65,14 +66,14 @@ describe('detection end to end (attack lab on the real engines)', () => {
     await exec(id, ['sh', '-c', 'echo mining with stratum+tcp://127.0.0.1:3333']);
     await exec(id, ['sh', '-c', 'exit 0'], true);
     const a = await alertsFor(id, ['dockward-reverse-shell-nc', 'dockward-download-exec', 'dockward-miner-process', 'dockward-interactive-exec']);
-    assert.ok(a.find((x) => x.rule.id === 'dockward-reverse-shell-nc')!.threat.technique.id.includes('T1059.004'));
+    assert.ok(a.find((x) => x.rule.id === 'dockward-reverse-shell-nc')!.threat.technique.subtechnique!.id.includes('T1059.004'));
   });
 
   it('a binary added to the container and then run', async () => {
     const { id } = await runContainer(docker, { name: `${ns}-dropper`, image: LAB, cmd: ['sh', '-c', 'sleep 3; cp /bin/sleep /tmp/.x; /tmp/.x 300'] });
     const a = await alertsFor(id, ['dockward-dropped-binary-exec'], 30_000);
-    const alert = a.find((x) => x.rule.id === 'dockward-dropped-binary-exec') as unknown as { dockward: { alert: { matched: Record<string, unknown> } }; threat: { technique: { id: string[] } } };
-    assert.ok(alert.threat.technique.id.includes('T1204.002'));
+    const alert = a.find((x) => x.rule.id === 'dockward-dropped-binary-exec') as unknown as { dockward: { alert: { matched: Record<string, unknown> } }; threat: { technique: { subtechnique: { id: string[] } } } };
+    assert.ok(alert.threat.technique.subtechnique.id.includes('T1204.002'));
     assert.ok(Object.keys(alert.dockward.alert.matched).some((f) => f === 'dockward.process.dropped_binary' || f === 'dockward.file.executed'), JSON.stringify(alert.dockward.alert.matched));
   });
 

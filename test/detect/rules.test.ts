@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { TACTICS, TECHNIQUES } from '../../src/detect/attack';
 import { BUILTIN_RULES, formatIssue, kindOf, loadRules, testRules } from '../../src/detect/rules';
 
 describe('rule files', () => {
@@ -13,6 +14,8 @@ describe('rule files', () => {
     assert.deepEqual(testRules(rules), []);
     for (const r of rules) {
       assert.ok(r.techniques.length > 0 && r.tactics.length > 0, `${r.id} is mapped to ATT&CK`);
+      for (const t of r.tactics) assert.ok(TACTICS[t], `${r.id}: tactic ${t} is an ATT&CK tactic`);
+      for (const t of r.techniques) assert.ok(TECHNIQUES[t] && TECHNIQUES[t.split('.')[0]], `${r.id}: technique ${t} has a name in src/detect/attack.ts`);
       assert.ok(r.examples.match.length > 0 && r.examples.no_match.length > 0, `${r.id} has both kinds of example`);
     }
   });
