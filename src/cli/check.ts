@@ -1,7 +1,7 @@
 import { connectDocker, probeEngine } from '../docker/engine';
 import { createClient, probeCluster } from '../ship/client';
-import { rulePaths } from '../detect/rule-source';
-import { formatIssue, loadRules } from '../detect/rules';
+import { loadAll } from '../detect/rule-source';
+import { formatIssue } from '../detect/rules';
 import { STREAMS } from '../setup/index-templates';
 import { configPath, loadOrExit, type GlobalOptions } from './common';
 
@@ -19,7 +19,7 @@ export async function checkCommand(opts: CheckOptions): Promise<void> {
   out(`config ok (${configPath(opts) ?? 'defaults'}; namespace ${cfg.namespace})`);
   let failed = false;
   if (cfg.detect.enabled) {
-    const { rules, issues } = loadRules(rulePaths(cfg.detect));
+    const { rules, issues } = loadAll(cfg.detect);
     for (const i of issues) out(`  ${formatIssue(i)}`);
     out(`rules ${issues.length ? 'FAILED' : 'ok'}: ${rules.length} loaded${issues.length ? `, ${issues.length} problem(s): those rules would be left out` : ''}`);
     failed = issues.length > 0;

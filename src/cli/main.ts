@@ -38,7 +38,8 @@ for (const action of ['lint', 'test', 'list'] as const) {
   rules
     .command(`${action} [paths...]`)
     .description(`${action} rule files or directories (default: the built-in pack)`)
-    .action((paths: string[]) => rulesCommand(action, paths ?? []));
+    .option('--sigma <paths...>', 'Sigma rule files or directories too')
+    .action((paths: string[], opts: { sigma?: string[] }) => rulesCommand(action, paths ?? [], opts.sigma ?? []));
 }
 
 rules

@@ -1,12 +1,13 @@
-import { BUILTIN_RULES, formatIssue, loadRules, testRules } from '../detect/rules';
+import { loadAll } from '../detect/rule-source';
+import { formatIssue, testRules } from '../detect/rules';
 
 /**
- * `dockward rules lint|test|list [paths…]`: paths are rule files or directories (default: the
- * built-in pack). lint: every problem with file, rule and line; test: lint, then every rule's
+ * `dockward rules lint|test|list [paths…] [--sigma dir…]`: paths are rule files or directories
+ * (default: the built-in pack), --sigma adds Sigma rules (their examples: none). lint: every problem with file, rule and line; test: lint, then every rule's
  * examples; list: one line per rule. Exit 1 on any problem.
  */
-export function rulesCommand(action: 'lint' | 'test' | 'list', paths: string[]): void {
-  const { rules, issues } = loadRules(paths.length ? paths : [BUILTIN_RULES]);
+export function rulesCommand(action: 'lint' | 'test' | 'list', paths: string[], sigma: string[] = []): void {
+  const { rules, issues } = loadAll({ builtin: paths.length === 0, rules: paths, sigma });
   const out = (s: string) => process.stdout.write(s + '\n');
   for (const i of issues) out(formatIssue(i));
   if (action === 'list') {

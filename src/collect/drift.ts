@@ -29,7 +29,10 @@ export class DriftCollector extends PeriodicCollector<Map<string, number>> {
   }
 
   protected async poll(meta: ContainerMeta): Promise<void> {
-    const changes = ((await this.ctx.docker.getContainer(meta.id).changes()) ?? []) as Array<{ Path: string; Kind: number }>;
+    const raw: unknown = (await this.ctx.docker.getContainer(meta.id).changes()) ?? [];
+    // The engine answers null for "no changes"; anything else that is not a list is named, not iterated.
+    if (!Array.isArray(raw)) throw new Error(`unexpected answer to GET /containers/${meta.id.slice(0, 12)}/changes: ${JSON.stringify(raw).slice(0, 200)}`);
+    const changes = raw.filter((c): c is { Path: string; Kind: number } => typeof c?.Path === 'string');
     const scan = new Date().toISOString();
     const current = new Map<string, number>();
     for (const c of changes) if (!this.cfg.ignore_paths.some((p) => c.Path === p || c.Path.startsWith(`${p}/`))) current.set(c.Path, c.Kind);

@@ -15,6 +15,8 @@ export const detectConfig = z
     builtin: z.boolean().default(true),
     /** More rule files or directories, loaded beside the built-in pack. */
     rules: z.array(z.string()).default([]),
+    /** Sigma rule files or directories (searched recursively): linux process_creation, file_event, keywords. */
+    sigma: z.array(z.string()).default([]),
     /** How often rule files are checked for changes (0: only on SIGHUP). */
     reload_interval: duration.prefault('5s'),
     /** Findings of one rule on one container within this window make one group. */

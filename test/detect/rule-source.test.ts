@@ -26,7 +26,7 @@ const rule = (id: string, needle: string) => [
 ].join('\n');
 
 describe('rule source', () => {
-  it('reloads on change; a broken edit keeps the rules in force and is logged with its line', async () => {
+  it('reloads on change; a file broken by an edit keeps its previous rules, logged with its line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-'));
     writeFileSync(join(dir, 'a.yml'), rule('custom-a', 'alpha'));
     const messages: string[] = [];
@@ -44,10 +44,15 @@ describe('rule source', () => {
       await wait(() => applied.length === 1);
       assert.deepEqual(applied[0].map((r) => r.id), ['custom-a', 'custom-b']);
 
-      writeFileSync(join(dir, 'b.yml'), rule('custom-b', 'beta').replace('severity: low', 'severity: urgent'));
-      await wait(() => messages.some((m) => m.includes('reload_failed') || m.includes('previous rules stay')));
-      assert.equal(applied.length, 1, 'nothing applied from a broken edit');
-      assert.ok(messages.some((m) => m.includes(`${join(dir, 'b.yml')}:6 rule custom-b: severity`)), messages.join('\n'));
+      // b.yml broken, a.yml changed in the same reload: a's change applies, b keeps what it had.
+      writeFileSync(join(dir, 'b.yml'), rule('custom-b', 'gamma').replace('severity: low', 'severity: urgent'));
+      writeFileSync(join(dir, 'a.yml'), rule('custom-a', 'delta'));
+      await wait(() => applied.length >= 2 && applied[applied.length - 1][0].matches({ message: 'delta' }));
+      const [a, b] = applied[applied.length - 1];
+      assert.deepEqual([a.id, b.id], ['custom-a', 'custom-b']);
+      assert.ok(a.matches({ message: 'delta' }) && !a.matches({ message: 'alpha' }), 'the good edit is in force');
+      assert.ok(b.matches({ message: 'beta' }) && !b.matches({ message: 'gamma' }), 'the broken file keeps its previous rule');
+      assert.ok(messages.some((m) => m.includes(`${join(dir, 'b.yml')}:6 rule custom-b: severity`) && m.includes('stay in force')), messages.join('\n'));
     } finally {
       src.stop();
     }
