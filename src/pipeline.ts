@@ -20,6 +20,9 @@ import type { Server } from 'node:http';
 import { Detector } from './detect/detector';
 import { DroppedBinaryCorrelator } from './detect/dropped-binary';
 import { RuleSource } from './detect/rule-source';
+import { AlertBus } from './notify/alert-bus';
+import { Notifier } from './notify/notifier';
+import { Responder } from './respond/responder';
 
 /**
  * Builds the parts from a validated config and connects them:
@@ -38,6 +41,8 @@ export class Pipeline {
   private readonly detector: Detector | undefined;
   private readonly rules: RuleSource | undefined;
   private readonly correlator: DroppedBinaryCorrelator | undefined;
+  private readonly notifier: Notifier | undefined;
+  private readonly responder: Responder | undefined;
   private http: Server | undefined;
 
   constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
@@ -52,9 +57,13 @@ export class Pipeline {
     this.sink = new ElasticsearchSink(this.client, this.queue, cfg.output, cfg.namespace, telemetry);
     this.heartbeat = new Heartbeat(cfg.heartbeat, this.queue, telemetry, cfg.namespace);
     const queue = this.queue;
+    // Alerts: the responder annotates (decision, audit id), the queue takes them, notifiers follow.
+    const alerts = new AlertBus(telemetry);
+    if (cfg.respond.enabled) alerts.add((this.responder = new Responder(cfg.respond, cfg.namespace, this.docker, (env) => queue.push(env), telemetry)));
+    if (cfg.notify.enabled && Object.keys(cfg.notify.routes).length) alerts.add((this.notifier = new Notifier(cfg.notify, telemetry)));
     if (cfg.detect.enabled) {
       this.rules = new RuleSource(cfg.detect, telemetry, (rules) => this.detector?.setRules(rules));
-      this.detector = new Detector(this.rules.load(), cfg.detect, cfg.namespace, (env) => queue.push(env), telemetry);
+      this.detector = new Detector(this.rules.load(), cfg.detect, cfg.namespace, (env) => alerts.publish(env, (e) => queue.push(e)), telemetry);
       this.correlator = new DroppedBinaryCorrelator();
     }
     const detector = this.detector;
@@ -104,10 +113,14 @@ export class Pipeline {
     await this.events.stop();
     await Promise.all(this.collectors.map((c) => c.stop()));
     this.detector?.flush();
+    // Audit documents of actions under way go into the queue before the sink drains it.
+    await this.responder?.drain();
+    const notified = this.notifier?.stop();
     const flushed = await Promise.race([this.sink.stop().then(() => true), sleep(timeoutMs).then(() => false)]);
     if (!flushed) this.sink.abandon();
     this.queue.dispose?.();
     this.cursors.flush();
+    await notified;
     this.telemetry.event('pipeline.stopped', flushed ? 'info' : 'warn', flushed ? 'dockward stopped; all read documents delivered' : `dockward stopped with ${this.queue.size} documents unsent (they are re-read from the engine next time)`);
     await this.client.close();
     await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));

@@ -16,6 +16,8 @@ import { duration } from './units';
 import { detectConfig } from '../detect/detector';
 import { spoolConfig } from '../ship/spool';
 import { memoryQueueConfig } from '../ship/queue';
+import { notifyConfig } from '../notify/registry';
+import { respondConfig } from '../respond/policy';
 
 /**
  * The whole configuration. Every component's part is declared in that component's file and only
@@ -62,6 +64,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     detect: detectConfig,
+    notify: notifyConfig,
+    respond: respondConfig,
     logging: loggingConfig,
     http: httpConfig,
     heartbeat: heartbeatConfig,

@@ -81,6 +81,13 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.alert.source.index': { type: 'keyword' },
   'dockward.alert.source.id': { type: 'keyword' },
   'dockward.alert.matched': { type: 'flattened' },
+  // The responder's decision, written into the alert; the audit document holds the rest.
+  ...Object.fromEntries(['audit_id', 'audit_index', 'action', 'mode', 'outcome'].map((f) => [`dockward.alert.response.${f}`, { type: 'keyword' }])),
+  ...Object.fromEntries(['action', 'mode', 'outcome', 'networks', 'alert.index', 'alert.id', 'alert.group_id'].map((f) => [`dockward.response.${f}`, { type: 'keyword' }])),
+  'dockward.response.reason': { type: 'keyword', ignore_above: 1024 },
+  'dockward.response.detail': { type: 'keyword', ignore_above: 1024 },
+  'dockward.response.policy': { type: 'integer' },
+  'dockward.response.duration_ms': { type: 'long' },
   'dockward.deadletter.index': { type: 'keyword' },
   'dockward.deadletter.id': { type: 'keyword' },
   'dockward.deadletter.status': { type: 'integer' },
