@@ -3,6 +3,7 @@ import { createClient, probeCluster } from '../ship/client';
 import { loadAll } from '../detect/rule-source';
 import { formatIssue } from '../detect/rules';
 import { STREAMS } from '../setup/index-templates';
+import { kernelCheckLine } from '../collect/kernel/collector';
 import { configPath, loadOrExit, type GlobalOptions } from './common';
 
 export interface CheckOptions extends GlobalOptions {
@@ -24,6 +25,7 @@ export async function checkCommand(opts: CheckOptions): Promise<void> {
     out(`rules ${issues.length ? 'FAILED' : 'ok'}: ${rules.length} loaded${issues.length ? `, ${issues.length} problem(s): those rules would be left out` : ''}`);
     failed = issues.length > 0;
   }
+  out(await kernelCheckLine(cfg.collectors.kernel)); // local: the kernel, not the network
   if (opts.offline) {
     if (failed) process.exitCode = 1;
     return;

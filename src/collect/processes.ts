@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { containerFields } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
-import { deterministicId } from '../ship/envelope';
 import type { CollectorContext } from './collector';
 import { PeriodicCollector, periodicConfig } from './periodic';
+import { processDocId } from './kernel/documents';
+import { bootTimeMs, commFromStat, startMs } from './kernel/procfs';
 
 export const processesConfig = periodicConfig('*/5 * * * * *', {});
 export type ProcessesConfig = z.output<typeof processesConfig>;
@@ -79,7 +80,7 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
     const parent = this.state.get(meta.id)?.get(p.ppid);
     this.ctx.output.send({
       index: this.index,
-      id: deterministicId(meta.id, p.pid, p.start, type),
+      id: processDocId(meta.id, p.pid, p.start, type, p.args), // the kernel collector names a process alike
       doc: {
         '@timestamp': new Date(type === 'start' ? (first ? now : p.start) : now).toISOString(),
         message: `${type === 'start' ? 'process started' : 'process ended'}: ${p.args}`,
@@ -110,11 +111,10 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
     if (this.bootMs === undefined) return undefined;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const comm = commFromStat(stat);
       const name = (args.split(/\s+/)[0] ?? '').split('/').pop() ?? '';
       if (!name.startsWith(comm.slice(0, 15)) && !args.includes(comm)) return undefined;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return this.bootMs + Math.round((Number(fields[19]) * 1000) / 100);
+      return startMs(stat, this.bootMs);
     } catch {
       return undefined;
     }
@@ -124,13 +124,4 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
 /** Same process in two snapshots: same pid, same command, start within the etimes jitter. */
 function samePid(a: Proc, b: Proc): boolean {
   return a.args === b.args && Math.abs(a.start - b.start) <= (a.exact && b.exact ? 0 : 2000);
-}
-
-function bootTimeMs(): number | undefined {
-  try {
-    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
-    return m ? Number(m[1]) * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -8,6 +8,7 @@ import { execConfig } from '../collect/exec';
 import { statsConfig } from '../collect/stats';
 import { driftConfig } from '../collect/drift';
 import { configSnapshotConfig } from '../collect/config-snapshot';
+import { kernelConfig } from '../collect/kernel/collector';
 import { dockerConfig } from '../docker/engine';
 import { loggingConfig } from '../telemetry/logger';
 import { httpConfig } from '../telemetry/http-server';
@@ -53,6 +54,7 @@ export const configSchema = z
         stats: statsConfig,
         drift: driftConfig,
         config: configSnapshotConfig,
+        kernel: kernelConfig,
       })
       .strict()
       .prefault({}),

@@ -1,0 +1,306 @@
+import { Counter, Gauge } from 'prom-client';
+import { z } from 'zod';
+import { byteSize, duration } from '../../config/units';
+import type { EngineEvent } from '../../docker/event-stream';
+import { baseFields } from '../../enrich/ecs';
+import type { ContainerMeta } from '../../enrich/metadata';
+import { streamName } from '../../ship/envelope';
+import type { Collector, CollectorContext } from '../collector';
+import { DATASET, processDocument } from './documents';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { kernelEventsBlocker, probeKernelEvents } from './netlink';
+import type { Leader, ProcessFact } from './process-table';
+import { bootTimeMs, readPasswd } from './procfs';
+import { isAck, type Notice, type SourceOptions, type SourceStats } from './source';
+
+type WorkerMessage =
+  | { kind: 'ready'; added: number; receiveBuffer: number }
+  | { kind: 'unavailable'; reason: string }
+  | { kind: 'facts'; facts: ProcessFact[] }
+  | { kind: 'notice'; notice: Notice }
+  | { kind: 'stats'; stats: SourceStats };
+
+export const kernelConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Processes remembered (for parents, sessions and end documents); the oldest go first. */
+    max_processes: z.number().int().min(256).default(32768),
+    /** Socket receive buffer asked for at start; doubled after each overrun up to max_receive_buffer. */
+    receive_buffer: byteSize.prefault('4mib'),
+    max_receive_buffer: byteSize.prefault('64mib'),
+    /** How long documents of a `docker exec` session wait for the engine to name the exec. */
+    exec_wait: duration.prefault('2s'),
+  })
+  .strict()
+  .prefault({});
+export type KernelConfig = z.output<typeof kernelConfig>;
+
+interface Session {
+  leader: Leader;
+  done: boolean;
+  execId?: string;
+  facts: ProcessFact[];
+}
+
+const MAX_SESSIONS = 4096;
+const MAX_WAITING_FACTS = 50_000;
+
+/**
+ * Process starts and ends from the kernel's process-events connector, for every container, within
+ * milliseconds of the exec: documents like the processes collector's, `event.provider: kernel`.
+ * The socket, the /proc reads and the process table run on a worker thread (source.ts), so a busy
+ * main loop does not lose the race against short-lived processes; this side names the container
+ * and the exec session and builds the documents. When it cannot run (not Linux, not root, a user
+ * or PID namespace other than the host's) it says so in one line and stays idle: `top` polling
+ * carries on.
+ */
+export class KernelCollector implements Collector {
+  readonly name = 'kernel';
+  private readonly index: string;
+  private readonly base: Record<string, unknown>;
+  private readonly bootMs = bootTimeMs();
+  private worker: Worker | undefined;
+  private offsetMs = 0;
+  private clockTimer: NodeJS.Timeout | undefined;
+  private readonly sessions = new Map<string, Session>();
+  private readonly metas = new Map<string, ContainerMeta | null>();
+  private readonly passwd = new Map<string, Map<number, string>>();
+  private readonly execByPid = new Map<string, string>();
+  private waiting = 0;
+  private running = false;
+  private last: SourceStats | undefined;
+  private readonly m: ReturnType<typeof metrics>;
+  private readonly onEngineEvent = (ev: EngineEvent) => this.engineEvent(ev);
+
+  constructor(private readonly ctx: CollectorContext, private readonly cfg: KernelConfig) {
+    this.index = streamName('logs', DATASET, ctx.namespace);
+    this.base = baseFields('logs', DATASET, ctx.namespace);
+    this.m = metrics(ctx);
+  }
+
+  async start(): Promise<void> {
+    const blocker = kernelEventsBlocker() ?? (this.bootMs === undefined ? 'no boot time in /proc/stat' : undefined);
+    if (blocker) return this.unavailable(blocker);
+    this.running = true;
+    this.syncClock();
+    this.clockTimer = setInterval(() => this.syncClock(), 60_000).unref();
+    this.ctx.events.on('event', this.onEngineEvent);
+    const opts: SourceOptions = { maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs! };
+    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: opts });
+    this.worker = worker;
+    const ready = new Promise<string | undefined>((resolve) => {
+      worker.on('message', (m: WorkerMessage) => {
+        switch (m.kind) {
+          case 'ready':
+            this.m.available.set(1);
+            this.ctx.telemetry.event('kernel.started', 'info', `kernel process events: subscribed (receive buffer ${m.receiveBuffer} bytes), ${m.added} container processes found in /proc`);
+            return resolve(undefined);
+          case 'unavailable':
+            return resolve(m.reason);
+          case 'facts':
+            for (const f of m.facts) this.fact(f);
+            return;
+          case 'notice':
+            return this.ctx.telemetry.event(m.notice.name, m.notice.level, m.notice.message);
+          case 'stats':
+            return this.record(m.stats);
+        }
+      });
+      worker.on('error', (err) => {
+        this.ctx.telemetry.event('kernel.worker.failed', 'error', `kernel process events stopped: ${err.message}`);
+        resolve(err.message);
+      });
+      worker.on('exit', () => resolve('the reader thread exited'));
+    });
+    const why = await ready;
+    if (why) {
+      this.running = false;
+      this.ctx.events.off('event', this.onEngineEvent);
+      clearInterval(this.clockTimer);
+      await worker.terminate();
+      this.worker = undefined;
+      this.unavailable(why);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.ctx.events.off('event', this.onEngineEvent);
+    clearInterval(this.clockTimer);
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) {
+      const exited = new Promise((r) => w.once('exit', r));
+      w.postMessage({ kind: 'stop' });
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      await w.terminate();
+    }
+    // Facts still waiting for their container or exec session go out as they are.
+    for (const s of this.sessions.values()) this.flush(s);
+  }
+
+  /** The reader's counters, as of its last report (every second). */
+  get stats(): SourceStats | undefined {
+    return this.last;
+  }
+
+  private unavailable(reason: string): void {
+    this.m.available.set(0);
+    this.ctx.telemetry.event('kernel.unavailable', 'warn', `kernel process events off: ${reason}; processes are seen by top polling only`);
+  }
+
+  /** Worker counters are totals: the Prometheus counters grow by the difference. */
+  private record(s: SourceStats): void {
+    const prev = this.last;
+    this.last = s;
+    const inc = (c: Counter<string>, key: keyof SourceStats, labels?: Record<string, string>) => {
+      const d = s[key] - (prev?.[key] ?? 0);
+      if (d > 0) (labels ? c.inc(labels, d) : c.inc(d));
+    };
+    inc(this.m.datagrams, 'datagrams');
+    inc(this.m.overruns, 'overruns');
+    inc(this.m.resyncs, 'resyncs');
+    inc(this.m.execs, 'cmdlineRead', { result: 'read' });
+    inc(this.m.execs, 'exitRace', { result: 'exit_race' });
+    inc(this.m.execs, 'unattributed', { result: 'unattributed' });
+    inc(this.m.execs, 'noexec', { result: 'noexec' });
+    inc(this.m.evicted, 'evicted');
+    this.m.rcvbuf.set(s.receiveBuffer);
+    this.m.table.set(s.table);
+  }
+
+  private syncClock(): void {
+    this.offsetMs = Date.now() - Number(process.hrtime.bigint() / 1_000_000n);
+  }
+
+  private wallMs = (ts: bigint): number => Number(ts / 1000n) / 1000 + this.offsetMs;
+
+  private fact(f: ProcessFact): void {
+    if (!this.passwd.has(f.container) && f.type === 'start') {
+      const pw = readPasswd(f.pid);
+      if (pw) this.passwd.set(f.container, pw);
+    }
+    const key = `${f.container}:${f.leader.pid}:${f.leader.start ?? ''}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = { leader: f.leader, done: false, facts: [] };
+      this.sessions.set(key, s);
+      if (this.sessions.size > MAX_SESSIONS) this.evictSession();
+      void this.resolve(s);
+    }
+    if (s.done && s.facts.length === 0) return this.send(f, s);
+    if (this.waiting >= MAX_WAITING_FACTS) {
+      this.m.dropped.inc();
+      return;
+    }
+    s.facts.push(f);
+    this.waiting++;
+  }
+
+  private evictSession(): void {
+    for (const [k, s] of this.sessions) {
+      if (s.done && s.facts.length === 0) {
+        this.sessions.delete(k);
+        return;
+      }
+    }
+  }
+
+  /** Container metadata, then (for a session other than the container's init) the exec id. */
+  private async resolve(s: Session): Promise<void> {
+    const cid = s.leader.container;
+    try {
+      if (!this.metas.has(cid)) this.metas.set(cid, (await this.ctx.metadata.get(cid)) ?? null);
+      if (s.leader.vpid !== undefined && s.leader.vpid !== 1) s.execId = await this.execOf(cid, s.leader.pid);
+    } catch (err) {
+      this.ctx.telemetry.event('kernel.metadata.failed', 'debug', `kernel process events: container ${cid.slice(0, 12)}: ${(err as Error).message}`);
+    }
+    this.flush(s);
+  }
+
+  private flush(s: Session): void {
+    s.done = true;
+    const facts = s.facts;
+    s.facts = [];
+    this.waiting -= facts.length;
+    for (const f of facts) this.send(f, s);
+  }
+
+  /** The exec whose process is `pid`, from the engine's exec_start events (waits up to exec_wait). */
+  private async execOf(cid: string, pid: number): Promise<string | undefined> {
+    const key = `${cid}:${pid}`;
+    const end = Date.now() + this.cfg.exec_wait;
+    while (this.running) {
+      const id = this.execByPid.get(key);
+      if (id || Date.now() >= end) return id;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return this.execByPid.get(key);
+  }
+
+  private engineEvent(ev: EngineEvent): void {
+    if (ev.Type !== 'container') return;
+    if (ev.Action === 'destroy') {
+      this.metas.delete(ev.Actor.ID);
+      this.passwd.delete(ev.Actor.ID);
+      return;
+    }
+    if (ev.Action === 'rename' || ev.Action === 'update') this.metas.delete(ev.Actor.ID);
+    if (!ev.Action.startsWith('exec_start')) return;
+    const execId = ev.Actor.Attributes?.execID;
+    if (execId) void this.learnExec(ev.Actor.ID, execId);
+  }
+
+  /** exec inspect until it names the exec's host pid (0 until the runtime started it). */
+  private async learnExec(cid: string, execId: string): Promise<void> {
+    for (let i = 0; i < 40 && this.running; i++) {
+      try {
+        const info = (await this.ctx.docker.getExec(execId).inspect()) as { Pid?: number };
+        if (info.Pid) {
+          this.execByPid.set(`${cid}:${info.Pid}`, execId);
+          if (this.execByPid.size > MAX_SESSIONS) this.execByPid.delete(this.execByPid.keys().next().value as string);
+          return;
+        }
+      } catch {
+        return; // gone
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  private send(f: ProcessFact, s: Session): void {
+    const meta = this.metas.get(f.container) ?? undefined;
+    const pw = this.passwd.get(f.container);
+    const env = processDocument(f, {
+      index: this.index, base: this.base, meta, execId: s.execId, now: Date.now(), wallMs: this.wallMs,
+      userName: (uid) => pw?.get(uid),
+    });
+    this.m.documents.inc({ type: f.type });
+    this.ctx.output.send(env);
+  }
+}
+
+function metrics(ctx: CollectorContext) {
+  const r = [ctx.telemetry.registry];
+  const get = <T>(name: string, make: () => T): T => (ctx.telemetry.registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    datagrams: get('dockward_kernel_datagrams_total', () => new Counter({ name: 'dockward_kernel_datagrams_total', help: 'Datagrams read from the process-events connector', registers: r })),
+    documents: get('dockward_kernel_documents_total', () => new Counter({ name: 'dockward_kernel_documents_total', help: 'Process documents sent', labelNames: ['type'], registers: r })),
+    execs: get('dockward_kernel_execs_total', () => new Counter({ name: 'dockward_kernel_execs_total', help: 'Container execs: /proc read, lost to the exit race, gone before attribution, busybox applets without exec', labelNames: ['result'], registers: r })),
+    evicted: get('dockward_kernel_evicted_total', () => new Counter({ name: 'dockward_kernel_evicted_total', help: 'Processes evicted from the full process table', registers: r })),
+    overruns: get('dockward_kernel_overruns_total', () => new Counter({ name: 'dockward_kernel_overruns_total', help: 'Times the kernel dropped events (ENOBUFS)', registers: r })),
+    resyncs: get('dockward_kernel_resyncs_total', () => new Counter({ name: 'dockward_kernel_resyncs_total', help: 'Resyncs of the process table from /proc', registers: r })),
+    dropped: get('dockward_kernel_dropped_total', () => new Counter({ name: 'dockward_kernel_dropped_total', help: 'Facts dropped because too many waited for container metadata', registers: r })),
+    rcvbuf: get('dockward_kernel_receive_buffer_bytes', () => new Gauge({ name: 'dockward_kernel_receive_buffer_bytes', help: 'Socket receive buffer granted by the kernel', registers: r })),
+    table: get('dockward_kernel_process_table', () => new Gauge({ name: 'dockward_kernel_process_table', help: 'Processes in the kernel collector table', registers: r })),
+    available: get('dockward_kernel_available', () => new Gauge({ name: 'dockward_kernel_available', help: '1 when kernel process events run', registers: r })),
+  };
+}
+
+/** `dockward check`'s line about this collector. */
+export async function kernelCheckLine(cfg: KernelConfig): Promise<string> {
+  if (!cfg.enabled) return 'kernel process events disabled (collectors.kernel.enabled: false)';
+  const why = await probeKernelEvents(isAck);
+  return why ? `kernel process events off: ${why}; processes are seen by top polling only` : 'kernel process events ok (netlink process connector subscribed)';
+}

@@ -1,0 +1,88 @@
+import { containerFields } from '../../enrich/ecs';
+import type { ContainerMeta } from '../../enrich/metadata';
+import { deterministicId } from '../../ship/envelope';
+import type { Envelope } from '../../ship/envelope';
+import { basename, type ProcessFact } from './process-table';
+
+export const DATASET = 'dockward.process';
+
+/**
+ * The `_id` of a process start or end document, shared with the processes (`top`) collector: the
+ * container, the host pid and the start time (ms) identify a process; a start also names its
+ * command line, since one process may show several images (a forked shell child before and after
+ * its exec, a shell that execs its last command). So polling and the kernel name the same image of
+ * the same process alike, and whichever arrives second is a 409.
+ */
+export function processDocId(containerId: string, pid: number, startMs: number, type: 'start' | 'end', commandLine?: string): string {
+  return type === 'end' ? deterministicId(containerId, pid, startMs, type) : deterministicId(containerId, pid, startMs, type, commandLine ?? '');
+}
+
+export interface DocContext {
+  index: string;
+  base: Record<string, unknown>;
+  meta: ContainerMeta | undefined;
+  execId?: string;
+  userName?: (uid: number) => string | undefined;
+  /** Kernel CLOCK_MONOTONIC ns → ms since the epoch. */
+  wallMs: (ts: bigint) => number;
+  now: number;
+}
+
+/** One fact as the ECS process document polling writes (`event.provider: kernel`). */
+export function processDocument(f: ProcessFact, c: DocContext): Envelope {
+  const when = f.ts !== undefined ? c.wallMs(f.ts) : c.now;
+  const start = f.type === 'start';
+  const cmd = f.args?.join(' ');
+  const name = f.name ?? (f.args?.[0] ? basename(f.args[0]) : undefined);
+  const what = cmd ?? `${name ?? 'unknown'} (pid ${f.pid}, exited before /proc was read)`;
+  const exit = f.exit ? ` (exit ${f.exit.code}${f.exit.signal ? `, signal ${f.exit.signal}` : ''})` : '';
+  const user = f.euid ?? f.uid;
+  const userName = user !== undefined ? c.userName?.(user) : undefined;
+  const p = f.parent;
+  const l = f.leader;
+  const doc: Record<string, unknown> = {
+    '@timestamp': new Date(start && f.scan === 'first' ? c.now : when).toISOString(),
+    message: `${start ? 'process started' : 'process ended'}: ${what}${exit}`,
+    event: {
+      kind: 'event', category: ['process'], type: [f.type], action: start ? 'process_started' : 'process_ended',
+      provider: 'kernel', dataset: DATASET, module: 'dockward', created: new Date(c.now).toISOString(),
+      ...(!start ? { duration: f.durationNs ?? Math.max(0, Math.round((when - f.start) * 1_000_000)) } : {}),
+    },
+    process: {
+      pid: f.pid,
+      vpid: f.vpid,
+      name,
+      executable: f.noexec ? undefined : f.executable,
+      args: f.noexec ? undefined : f.args,
+      command_line: f.noexec ? undefined : cmd,
+      working_directory: f.cwd,
+      start: new Date(f.start).toISOString(),
+      ...(!start ? { end: new Date(when).toISOString(), exit_code: f.exit?.code } : {}),
+      parent: p ? { pid: p.pid, vpid: p.vpid, name: p.name, executable: p.executable, command_line: p.args?.join(' '), args: p.args } : undefined,
+      user: user !== undefined ? { id: String(user), name: userName } : undefined,
+      real_user: f.uid !== undefined && f.uid !== user ? { id: String(f.uid), name: c.userName?.(f.uid) } : undefined,
+      group: f.gid !== undefined ? { id: String(f.gid) } : undefined,
+      entry_leader: { pid: l.pid, vpid: l.vpid, name: l.name, executable: l.executable, args: l.args, start: l.start !== undefined ? new Date(l.start).toISOString() : undefined },
+      entry_meta: { type: c.execId ? 'exec' : l.vpid === 1 ? 'init' : 'unknown' },
+    },
+    container: c.meta ? containerFields(c.meta) : { id: f.container, runtime: 'docker' },
+    dockward: {
+      process: {
+        start_exact: f.startExact,
+        exit_race: f.exitRace,
+        noexec: f.noexec,
+        first_snapshot: f.scan === 'first' || undefined,
+        resync: f.scan === 'resync' || undefined,
+        image: f.image > 0 ? f.image : undefined,
+        exit_signal: f.exit?.signal,
+      },
+      ...(c.execId ? { exec: { id: c.execId } } : {}),
+    },
+    ...c.base,
+  };
+  return {
+    index: c.index,
+    id: processDocId(f.container, f.pid, f.start, f.type, f.noexec ? `(${name})` : cmd),
+    doc,
+  };
+}

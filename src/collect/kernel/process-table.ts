@@ -1,0 +1,307 @@
+import { decodeWaitStatus, type ProcEvent } from './proc-events';
+import { listPids, readContainer, readProc, startMsFromKernelTs, type ProcInfo } from './procfs';
+
+/** The process that entered the container: its init, or the root of a `docker exec` session. */
+export interface Leader {
+  pid: number;
+  vpid?: number;
+  name?: string;
+  args?: string[];
+  executable?: string;
+  start?: number;
+  container: string;
+}
+
+/** What the table knows about one container process (host pid). */
+export interface Entry {
+  pid: number;
+  ppid: number;
+  container: string;
+  start?: number;
+  startExact: boolean;
+  forkTs?: bigint;
+  vpid?: number;
+  args?: string[];
+  executable?: string;
+  name?: string;
+  cwd?: string;
+  uid?: number;
+  euid?: number;
+  gid?: number;
+  /** Images seen: execs (and busybox-style comm changes of a forked child that never execs). */
+  execs: number;
+  /** A start fact went out, so an end fact is due. */
+  started: boolean;
+  leader: Leader;
+}
+
+export interface ParentInfo {
+  pid: number;
+  vpid?: number;
+  name?: string;
+  args?: string[];
+  executable?: string;
+  start?: number;
+}
+
+/** One process start or end, with everything known; the collector turns it into a document. */
+export interface ProcessFact {
+  type: 'start' | 'end';
+  container: string;
+  pid: number;
+  vpid?: number;
+  /** ms since the epoch; identifies the process together with pid and container. */
+  start: number;
+  startExact: boolean;
+  /** 0 for the first image seen of this process, then 1, 2 … (a later exec of the same pid). */
+  image: number;
+  /** Kernel time of the exec / exit (CLOCK_MONOTONIC ns), when the fact comes from an event. */
+  ts?: bigint;
+  args?: string[];
+  executable?: string;
+  name?: string;
+  cwd?: string;
+  uid?: number;
+  euid?: number;
+  gid?: number;
+  parent?: ParentInfo;
+  leader: Leader;
+  exit?: { code: number; signal?: number };
+  /** Fork to exit from the kernel's own timestamps, when the fork was seen. */
+  durationNs?: number;
+  /** The process exited before /proc could be read: only what the events and the parent tell. */
+  exitRace?: boolean;
+  /** A forked child that changed its name without exec (busybox runs applets so): args are its parent's. */
+  noexec?: boolean;
+  /** From a /proc scan (at start or after the kernel dropped events), not from an event. */
+  scan?: 'first' | 'resync';
+}
+
+export interface TableStats {
+  execs: number;
+  execsContainer: number;
+  cmdlineRead: number;
+  exitRace: number;
+  unattributed: number;
+  forks: number;
+  exits: number;
+  noexec: number;
+  evicted: number;
+}
+
+export interface TableOptions {
+  /** Most processes remembered; the oldest entry goes first (counted as evicted). */
+  maxProcesses: number;
+  bootMs: number | undefined;
+  /** Reads /proc for one pid (replaceable for the benchmark). */
+  read?: (pid: number, bootMs: number | undefined, cgroupKnown?: string | null) => ProcInfo;
+  readCgroup?: (pid: number) => string | null | undefined;
+}
+
+/**
+ * The bounded process table: container processes by host pid, fed by fork/exec/exit/comm/uid
+ * events. Host processes are never stored (only their execs are looked at, through the cgroup),
+ * so memory is bounded by the containers' process count and `maxProcesses`.
+ */
+export class ProcessTable {
+  private readonly procs = new Map<number, Entry>();
+  readonly stats: TableStats = { execs: 0, execsContainer: 0, cmdlineRead: 0, exitRace: 0, unattributed: 0, forks: 0, exits: 0, noexec: 0, evicted: 0 };
+  private readonly read: NonNullable<TableOptions['read']>;
+  private readonly readCgroup: NonNullable<TableOptions['readCgroup']>;
+
+  constructor(private readonly opts: TableOptions, private readonly emit: (f: ProcessFact) => void) {
+    this.read = opts.read ?? readProc;
+    this.readCgroup = opts.readCgroup ?? readContainer;
+  }
+
+  get size(): number {
+    return this.procs.size;
+  }
+
+  get(pid: number): Entry | undefined {
+    return this.procs.get(pid);
+  }
+
+  handle(ev: ProcEvent): void {
+    switch (ev.what) {
+      case 'fork':
+        if (ev.childPid === ev.childTgid) this.fork(ev.parentTgid, ev.childTgid, ev.ts);
+        break;
+      case 'exec':
+        if (ev.pid === ev.tgid) this.exec(ev.pid, ev.ts);
+        break;
+      case 'exit':
+        if (ev.pid === ev.tgid) this.exit(ev.pid, ev.ts, ev.status);
+        break;
+      case 'comm':
+        if (ev.pid === ev.tgid) this.comm(ev.pid, ev.comm, ev.ts);
+        break;
+      case 'uid': {
+        const e = this.procs.get(ev.tgid);
+        if (e) { e.uid = ev.real; e.euid = ev.effective; }
+        break;
+      }
+      case 'gid': {
+        const e = this.procs.get(ev.tgid);
+        if (e) e.gid = ev.real;
+        break;
+      }
+    }
+  }
+
+  private fork(parentPid: number, pid: number, ts: bigint): void {
+    const parent = this.procs.get(parentPid);
+    if (!parent) return; // a host process's child: looked at when (if) it execs
+    this.stats.forks++;
+    // fork copies the image: same command, user, directory, until the child execs.
+    this.put({
+      pid, ppid: parentPid, container: parent.container, forkTs: ts, startExact: false,
+      start: this.opts.bootMs !== undefined ? startMsFromKernelTs(ts, this.opts.bootMs) : undefined,
+      args: parent.args, executable: parent.executable, name: parent.name, cwd: parent.cwd,
+      uid: parent.uid, euid: parent.euid, gid: parent.gid, execs: 0, started: false, leader: parent.leader,
+    });
+  }
+
+  private exec(pid: number, ts: bigint): void {
+    this.stats.execs++;
+    let e = this.procs.get(pid);
+    let container = e?.container;
+    if (container === undefined) {
+      const cg = this.readCgroup(pid);
+      if (cg === undefined) {
+        this.stats.unattributed++; // gone before even its cgroup could be read, and no known parent
+        return;
+      }
+      if (cg === null) return; // a host process
+      container = cg;
+    }
+    this.stats.execsContainer++;
+    const info = this.read(pid, this.opts.bootMs, container);
+    const raced = info.args === undefined;
+    if (raced) this.stats.exitRace++;
+    else this.stats.cmdlineRead++;
+    if (!e) {
+      const ppid = info.ppid ?? 0;
+      const parent = this.procs.get(ppid);
+      const leader: Leader = parent && parent.container === container
+        ? parent.leader
+        : { pid, vpid: info.vpid, name: info.comm, args: info.args, executable: info.exe, start: info.start, container };
+      e = { pid, ppid, container, startExact: false, execs: 0, started: false, leader };
+      this.put(e);
+    }
+    if (info.start !== undefined) {
+      e.start = info.start;
+      e.startExact = true;
+    }
+    if (e.start === undefined && this.opts.bootMs !== undefined) e.start = startMsFromKernelTs(ts, this.opts.bootMs);
+    e.vpid = info.vpid ?? e.vpid;
+    if (info.ppid !== undefined && info.ppid !== 0) e.ppid = info.ppid;
+    // A new image: what the parent's fork copied no longer holds.
+    e.args = info.args;
+    e.executable = info.exe;
+    // argv[0]'s name like polling (comm is 'exe' for a binary run through /proc/self/exe, as busybox does).
+    e.name = info.args?.[0] ? basename(info.args[0]) : info.comm;
+    e.cwd = info.cwd ?? e.cwd;
+    if (info.uid !== undefined) { e.uid = info.uid; e.euid = info.euid; e.gid = info.gid; }
+    if (e.leader.pid === pid) Object.assign(e.leader, { vpid: e.vpid, name: e.name, args: e.args, executable: e.executable, start: e.start });
+    this.startFact(e, ts, { exitRace: raced || undefined });
+  }
+
+  private comm(pid: number, comm: string, ts: bigint): void {
+    const e = this.procs.get(pid);
+    // Only a forked child that has not exec'd: busybox's shell runs its applets so (no exec event).
+    if (!e || e.execs > 0 || e.started) return;
+    this.stats.noexec++;
+    e.name = comm;
+    this.startFact(e, ts, { noexec: true });
+  }
+
+  private startFact(e: Entry, ts: bigint | undefined, extra: Partial<ProcessFact>): void {
+    if (e.start === undefined) return; // no boot time: cannot name the process
+    const image = e.execs++;
+    e.started = true;
+    this.emit({
+      type: 'start', container: e.container, pid: e.pid, vpid: e.vpid, start: e.start, startExact: e.startExact, image, ts,
+      args: e.args, executable: e.executable, name: e.name, cwd: e.cwd, uid: e.uid, euid: e.euid, gid: e.gid,
+      parent: this.parentOf(e), leader: e.leader, ...extra,
+    });
+  }
+
+  private exit(pid: number, ts: bigint | undefined, status: number | undefined): void {
+    const e = this.procs.get(pid);
+    if (!e) return;
+    this.stats.exits++;
+    this.procs.delete(pid);
+    if (!e.started || e.start === undefined) return;
+    this.emit({
+      type: 'end', container: e.container, pid, vpid: e.vpid, start: e.start, startExact: e.startExact, image: Math.max(0, e.execs - 1), ts,
+      args: e.args, executable: e.executable, name: e.name, cwd: e.cwd, uid: e.uid, euid: e.euid, gid: e.gid,
+      parent: this.parentOf(e), leader: e.leader,
+      exit: status !== undefined ? decodeWaitStatus(status) : undefined,
+      durationNs: ts !== undefined && e.forkTs !== undefined ? Number(ts - e.forkTs) : undefined,
+    });
+  }
+
+  private parentOf(e: Entry): ParentInfo | undefined {
+    const p = this.procs.get(e.ppid);
+    if (!p) return e.ppid ? { pid: e.ppid } : undefined;
+    return { pid: p.pid, vpid: p.vpid, name: p.name, args: p.args, executable: p.executable, start: p.start };
+  }
+
+  private put(e: Entry): void {
+    this.procs.delete(e.pid); // a reused pid: the old entry's exit was missed
+    this.procs.set(e.pid, e);
+    if (this.procs.size > this.opts.maxProcesses) {
+      const oldest = this.procs.keys().next().value as number;
+      this.procs.delete(oldest);
+      this.stats.evicted++;
+    }
+  }
+
+  /**
+   * Brings the table in line with /proc: container processes not in the table are added (a start
+   * fact marked `scan`), entries whose process is gone are ended (no exit code: the event was lost).
+   * Used at start-up (`first`) and after the kernel dropped events (`resync`).
+   */
+  scan(kind: 'first' | 'resync'): { added: number; ended: number } {
+    const alive = new Set(listPids());
+    let ended = 0;
+    for (const pid of [...this.procs.keys()]) {
+      if (!alive.has(pid)) {
+        this.exit(pid, undefined, undefined);
+        ended++;
+      }
+    }
+    const found: Array<{ pid: number; info: ProcInfo; container: string }> = [];
+    for (const pid of alive) {
+      if (this.procs.has(pid)) continue;
+      const cg = this.readCgroup(pid);
+      if (!cg) continue;
+      const info = this.read(pid, this.opts.bootMs, cg);
+      if (info.args === undefined || info.start === undefined) continue; // gone meanwhile, or a kernel thread
+      found.push({ pid, info, container: cg });
+    }
+    // Parents first (earlier start), so each child finds its parent's leader.
+    found.sort((a, b) => a.info.start! - b.info.start! || a.pid - b.pid);
+    for (const { pid, info, container } of found) {
+      const ppid = info.ppid ?? 0;
+      const parent = this.procs.get(ppid);
+      const e: Entry = {
+        pid, ppid, container, start: info.start, startExact: true, vpid: info.vpid, args: info.args, executable: info.exe,
+        name: info.comm, cwd: info.cwd, uid: info.uid, euid: info.euid, gid: info.gid, execs: 0, started: false,
+        leader: undefined as unknown as Leader,
+      };
+      e.leader = parent && parent.container === container
+        ? parent.leader
+        : { pid, vpid: info.vpid, name: info.comm, args: info.args, executable: info.exe, start: info.start, container };
+      this.put(e);
+      this.startFact(e, undefined, { scan: kind });
+    }
+    return { added: found.length, ended };
+  }
+}
+
+export function basename(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i >= 0 ? p.slice(i + 1) : p;
+}

@@ -1,0 +1,168 @@
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+
+/**
+ * What /proc tells about one process, read right when its exec is announced: every file may vanish
+ * at any moment (the process exits), so each read is independent and a missing one is `undefined`.
+ */
+export interface ProcInfo {
+  args?: string[];
+  exe?: string;
+  cwd?: string;
+  /** Name from status (comm, 15 characters at most). */
+  comm?: string;
+  ppid?: number;
+  uid?: number;
+  euid?: number;
+  gid?: number;
+  /** PID in the innermost PID namespace (last NSpid entry), i.e. inside the container. */
+  vpid?: number;
+  /** Docker container id from the cgroup path; `null` when the cgroup is read and is not a container's. */
+  container?: string | null;
+  /** Start in ms since the epoch, computed like the processes collector does (see startMs). */
+  start?: number;
+}
+
+const BUF = Buffer.allocUnsafe(64 * 1024);
+
+/** One /proc file into the shared buffer; latin1 keeps bytes; undefined when it is gone. */
+function readProcFile(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    let n = 0;
+    for (;;) {
+      const r = readSync(fd, BUF, n, BUF.length - n, null);
+      if (r <= 0) break;
+      n += r;
+      if (n === BUF.length) break; // longer than 64 KiB: keep the head
+    }
+    return BUF.toString('latin1', 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function link(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+// docker/<id> (cgroupfs driver, v1 and v2), docker-<id>.scope (systemd driver), nested paths too.
+const CGROUP_DOCKER = /(?:\/docker\/|\/docker-)([0-9a-f]{64})(?:\.scope)?(?=\/|$)/m;
+
+/** The Docker container id named by a /proc/<pid>/cgroup text, or null for any other cgroup. */
+export function containerFromCgroup(text: string): string | null {
+  const m = CGROUP_DOCKER.exec(text);
+  return m ? m[1] : null;
+}
+
+/** Only the cgroup: is this process a container's? (the cheap first read for every exec) */
+export function readContainer(pid: number): string | null | undefined {
+  const t = readProcFile(`/proc/${pid}/cgroup`);
+  return t === undefined ? undefined : containerFromCgroup(t);
+}
+
+/**
+ * Reads cmdline first (what an exit race costs most), then cgroup, status, stat, exe and cwd.
+ * `cgroupKnown` skips the cgroup when the caller just read it.
+ */
+export function readProc(pid: number, bootMs: number | undefined, cgroupKnown?: string | null): ProcInfo {
+  const info: ProcInfo = {};
+  const cmdline = readProcFile(`/proc/${pid}/cmdline`);
+  if (cmdline !== undefined && cmdline.length > 0) {
+    const end = cmdline.endsWith('\0') ? cmdline.length - 1 : cmdline.length;
+    info.args = cmdline.slice(0, end).split('\0');
+  }
+  if (cgroupKnown !== undefined) info.container = cgroupKnown;
+  else {
+    const cg = readProcFile(`/proc/${pid}/cgroup`);
+    if (cg !== undefined) info.container = containerFromCgroup(cg);
+  }
+  const status = readProcFile(`/proc/${pid}/status`);
+  if (status !== undefined) parseStatus(status, info);
+  const stat = readProcFile(`/proc/${pid}/stat`);
+  if (stat !== undefined && bootMs !== undefined) info.start = startMs(stat, bootMs);
+  info.exe = link(`/proc/${pid}/exe`);
+  info.cwd = link(`/proc/${pid}/cwd`);
+  return info;
+}
+
+export function parseStatus(text: string, into: ProcInfo): void {
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const key = line.slice(0, colon);
+    const val = line.slice(colon + 1).trim();
+    switch (key) {
+      case 'Name': into.comm = val; break;
+      case 'PPid': into.ppid = Number(val); break;
+      case 'Uid': { const [r, e] = val.split(/\s+/); into.uid = Number(r); into.euid = Number(e); break; }
+      case 'Gid': into.gid = Number(val.split(/\s+/)[0]); break;
+      case 'NSpid': { const p = val.split(/\s+/); into.vpid = Number(p[p.length - 1]); break; }
+    }
+  }
+}
+
+/**
+ * Start in ms since the epoch from /proc/<pid>/stat field 22 (clock ticks after boot, USER_HZ 100):
+ * boot time + ticks × 10. The processes collector uses the same formula, so both sources name a
+ * process alike.
+ */
+export function startMs(stat: string, bootMs: number): number | undefined {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = stat.slice(close + 2).split(' ');
+  const ticks = Number(fields[19]);
+  return Number.isFinite(ticks) ? bootMs + Math.round((ticks * 1000) / 100) : undefined;
+}
+
+/** comm from /proc/<pid>/stat, between the first '(' and the last ')'. */
+export function commFromStat(stat: string): string {
+  return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+}
+
+/** The same start from a kernel timestamp (CLOCK_MONOTONIC ns), when /proc was gone: ticks are floored like the kernel's. */
+export function startMsFromKernelTs(tsNs: bigint, bootMs: number): number {
+  return bootMs + Number(tsNs / 10_000_000n) * 10;
+}
+
+/** Boot time in ms since the epoch (`btime` of /proc/stat, whole seconds). */
+export function bootTimeMs(): number | undefined {
+  const t = readProcFile('/proc/stat');
+  const m = t ? /^btime (\d+)$/m.exec(t) : null;
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/** Every process (thread group) id in /proc now. */
+export function listPids(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const c = name.charCodeAt(0);
+    if (c >= 48 && c <= 57) out.push(Number(name));
+  }
+  return out;
+}
+
+/** `uid → name` from a container's /etc/passwd, through the process's root (/proc/<pid>/root). */
+export function readPasswd(pid: number): Map<number, string> | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/root/etc/passwd`, 'utf8');
+    const m = new Map<number, string>();
+    for (const line of text.split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 3 && /^\d+$/.test(f[2])) if (!m.has(Number(f[2]))) m.set(Number(f[2]), f[0]);
+    }
+    return m;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,122 @@
+import { ProcConnector } from './netlink';
+import { parseDatagram, type ProcEvent } from './proc-events';
+import { ProcessTable, type ProcessFact, type TableStats } from './process-table';
+
+export interface SourceOptions {
+  maxProcesses: number;
+  receiveBuffer: number;
+  maxReceiveBuffer: number;
+  bootMs: number;
+}
+
+export interface SourceStats extends TableStats {
+  datagrams: number;
+  events: number;
+  overruns: number;
+  resyncs: number;
+  receiveBuffer: number;
+  table: number;
+}
+
+export type Notice = { name: string; level: 'info' | 'warn' | 'debug'; message: string };
+
+/**
+ * Socket → parser → process table, on whatever thread runs it (the collector runs it on a worker
+ * thread of its own, so a busy main event loop does not delay the /proc reads that race each
+ * process's exit). Facts go to `onFacts` in batches, one batch per turn of the event loop.
+ */
+export class KernelSource {
+  readonly table: ProcessTable;
+  private conn: ProcConnector | undefined;
+  private batch: ProcessFact[] = [];
+  private flushing = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly s = { datagrams: 0, events: 0, overruns: 0, resyncs: 0 };
+
+  constructor(
+    private readonly opts: SourceOptions,
+    private readonly onFacts: (facts: ProcessFact[]) => void,
+    private readonly notice: (n: Notice) => void,
+  ) {
+    this.table = new ProcessTable({ maxProcesses: opts.maxProcesses, bootMs: opts.bootMs }, (f) => this.push(f));
+  }
+
+  /** Subscribes; rejects with the reason when the kernel will not send events here. */
+  async start(): Promise<{ added: number; receiveBuffer: number }> {
+    const conn = new ProcConnector(this.opts.receiveBuffer);
+    try {
+      await conn.listen(isAck);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    this.conn = conn;
+    conn.on('datagram', (d: Buffer) => {
+      this.s.datagrams++;
+      parseDatagram(d, this.onEvent);
+    });
+    conn.on('overrun', () => this.overrun());
+    conn.on('error', (err: Error) => this.notice({ name: 'kernel.socket.error', level: 'warn', message: `kernel process events: ${err.message}` }));
+    const { added } = this.table.scan('first');
+    return { added, receiveBuffer: conn.recvBufferBytes };
+  }
+
+  stop(): void {
+    clearTimeout(this.resyncTimer);
+    this.conn?.close();
+    this.conn = undefined;
+    this.flush();
+  }
+
+  get stats(): SourceStats {
+    return { ...this.table.stats, ...this.s, receiveBuffer: this.conn?.recvBufferBytes ?? 0, table: this.table.size };
+  }
+
+  private readonly onEvent = (ev: ProcEvent): void => {
+    this.s.events++;
+    if (ev.what !== 'ack') this.table.handle(ev);
+  };
+
+  private push(f: ProcessFact): void {
+    this.batch.push(f);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    if (this.batch.length === 0) return;
+    const b = this.batch;
+    this.batch = [];
+    this.onFacts(b);
+  }
+
+  /** The kernel dropped events: a bigger buffer, then the table is brought in line with /proc. */
+  private overrun(): void {
+    this.s.overruns++;
+    const conn = this.conn;
+    if (!conn) return;
+    const have = conn.recvBufferBytes;
+    if (have < this.opts.maxReceiveBuffer) conn.setRecvBuffer(Math.min(this.opts.maxReceiveBuffer, have * 2));
+    if (this.resyncTimer) return;
+    this.notice({ name: 'kernel.overrun', level: 'warn', message: `kernel process events: the kernel dropped events (receive buffer full, now ${conn.recvBufferBytes} bytes); resyncing from /proc` });
+    // One resync a second at most: during a storm each scan would be outdated at once.
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      if (!this.conn) return;
+      const r = this.table.scan('resync');
+      this.s.resyncs++;
+      this.notice({ name: 'kernel.resync', level: 'info', message: `kernel process events: resync found ${r.added} processes missed, ${r.ended} ended unseen` });
+    }, 1000);
+  }
+}
+
+export function isAck(d: Buffer): boolean {
+  let ack = false;
+  parseDatagram(d, (ev) => {
+    if (ev.what === 'ack' && ev.err === 0) ack = true;
+  });
+  return ack;
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { adminClient, engines, newNamespace, ROOT } from '../support/engines';
+import { execIn, removeContainers, runContainer } from '../support/containers';
+import { DockwardProcess } from '../support/dockward';
+import { fetchAll } from '../support/elasticsearch';
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let dwLog = (): string => '';
+
+async function eventually<T>(what: string, find: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await find();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; dockward's log:\n${dwLog().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+// Commands run by path so busybox's shell really execs them (by name it runs most applets in a
+// forked child without exec), each reading a little (1 to 30 ms), with the marker `arg` among their
+// arguments. A command living only microseconds may exit before /proc is read: see docs/kernel-events.md.
+const COMMANDS: Array<[(arg: string) => string[], number]> = [
+  [(a) => ['/bin/grep', '-c', a, '/bin/busybox'], 1],
+  [(a) => ['/bin/sha256sum', '/bin/busybox', a], 1],
+  [(a) => ['/bin/grep', '-q', '-e', a, '-e', 'BusyBox', '/bin/busybox'], 0],
+  [(a) => ['/bin/md5sum', '/bin/busybox', a], 1],
+  [(a) => ['/bin/wc', '-c', '/bin/busybox', a], 1],
+  [(a) => ['/bin/sha1sum', '/bin/busybox', a], 1],
+  [(a) => ['/bin/grep', '-c', 'busybox', '/bin/busybox', a], 2],
+  [(a) => ['/bin/grep', '-i', a, '/bin/busybox'], 1],
+  [(a) => ['/bin/sha512sum', '/bin/busybox', a], 1],
+  [(a) => ['/bin/grep', '-n', a, '/bin/busybox'], 1],
+];
+
+describe('kernel process events (real dockerd, real kernel)', () => {
+  const { docker } = engines();
+  const es = adminClient();
+  const ns = newNamespace('kern');
+  const index = `logs-dockward.process-${ns}`;
+  let dw: DockwardProcess;
+  const docsOf = (id: string) => fetchAll<Doc>(es, index, { term: { 'container.id': id } });
+
+  before(async () => {
+    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms'] });
+    dwLog = () => dw.log;
+    await dw.waitFor(/dockward running/);
+    await dw.waitFor(/kernel process events: subscribed/);
+  });
+  after(async () => {
+    await dw.kill();
+    await removeContainers(docker, ns);
+    await es.close();
+  });
+
+  it('20 short-lived commands: exactly 20 start documents with command line, container and the shell as parent; ends with exit codes', async () => {
+    const runs = Array.from({ length: 20 }, (_, i) => {
+      const [argv, code] = COMMANDS[i % COMMANDS.length];
+      const arg = `kw-${i + 1}-${ns}`;
+      return { argv: argv(arg), code, arg };
+    });
+    const script = `sleep 1; ${runs.map((r) => `${r.argv.join(' ')} >/dev/null 2>&1`).join('; ')}; sleep 300; exit 0`;
+    const { id } = await runContainer(docker, { name: `${ns}-twenty`, cmd: ['sh', '-c', script] });
+    const isRun = (d: Doc) => d.event.provider === 'kernel' && !d.process.command_line?.startsWith('sh -c') && !/^sleep /.test(d.process.command_line ?? '');
+    const docs = await eventually('20 starts and 20 ends', async () => {
+      const d = (await docsOf(id)).filter(isRun);
+      const all = await docsOf(id);
+      const shell = all.some((x) => x.event.type[0] === 'start' && x.process.command_line?.startsWith('sh -c sleep 1;'));
+      return shell && d.filter((x) => x.event.type[0] === 'end').length >= 20 && d.filter((x) => x.event.type[0] === 'start').length >= 20 ? all : undefined;
+    });
+    const starts = docs.filter((d) => isRun(d) && d.event.type[0] === 'start');
+    assert.equal(starts.length, 20, starts.map((d) => d.process.command_line ?? `(exit race) pid ${d.process.pid}`).join('\n'));
+    const shells = docs.filter((d) => d.event.type[0] === 'start' && d.process.command_line?.startsWith('sh -c sleep 1;'));
+    assert.equal(shells.length, 1, `one start document for the shell, whatever saw it: ${JSON.stringify(shells.map((s) => s.event.provider))}`);
+    const shell = shells[0];
+    for (const r of runs) {
+      const s = starts.find((d) => d.process.args?.includes(r.arg));
+      assert.ok(s, `start of ${r.argv.join(' ')} (lost to the exit race: ${starts.filter((d) => d.dockward.process.exit_race).length})`);
+      assert.equal(s.process.command_line, r.argv.join(' '));
+      assert.deepEqual(s.process.args, r.argv);
+      assert.equal(s.event.provider, 'kernel');
+      assert.equal(s.container.id, id);
+      assert.equal(s.container.name, `${ns}-twenty`);
+      assert.equal(s.process.parent.pid, shell.process.pid, 'the shell is the parent');
+      assert.match(s.process.parent.command_line, /^sh -c sleep 1;/);
+      assert.equal(s.process.parent.vpid, 1, 'the shell is the container init');
+      assert.ok(s.process.vpid > 1 && s.process.vpid < 1000, `vpid ${s.process.vpid}`);
+      assert.notEqual(s.process.vpid, s.process.pid);
+      assert.equal(s.process.user.id, '0');
+      assert.equal(s.process.user.name, 'root', 'uid named from the container /etc/passwd');
+      assert.equal(s.process.working_directory, '/');
+      assert.equal(s.process.entry_leader.vpid, 1);
+      assert.equal(s.dockward.process.start_exact, true);
+      const e = docs.find((d) => isRun(d) && d.event.type[0] === 'end' && d.process.args?.includes(r.arg));
+      assert.ok(e, `end of ${r.arg}`);
+      assert.equal(e.process.exit_code, r.code, `exit code of ${r.argv.join(' ')}`);
+      assert.equal(e.process.pid, s.process.pid);
+      assert.ok(e.event.duration > 0 && e.event.duration < 1e9, `${r.argv[0]} lived ${e.event.duration} ns (fork to exit, kernel time)`);
+      assert.ok(new Date(e.process.end) >= new Date(s.process.start));
+    }
+  });
+
+  it('docker exec: the session shell and its children carry the exec id and the session leader', async () => {
+    const { id } = await runContainer(docker, { name: `${ns}-exec`, cmd: ['sleep', '300'] });
+    const execId = await execIn(docker, id, ['sh', '-c', `/bin/grep -c ke-1-${ns} /bin/busybox; /bin/sha256sum /bin/busybox /ke-2-${ns}; /bin/grep -i ke-3-${ns} /bin/busybox; exit 0`]);
+    const docs = await eventually('the session children', async () => {
+      const d = (await docsOf(id)).filter((x) => x.event.provider === 'kernel' && x.event.type[0] === 'start');
+      const init = d.some((x) => x.process.command_line === 'sleep 300');
+      return init && d.filter((x) => x.process.args?.some((a: string) => /^\/?ke-\d/.test(a))).length >= 3 ? d : undefined;
+    });
+    const shell = docs.find((d) => d.process.command_line?.startsWith('sh -c /bin/grep -c ke-1'));
+    assert.ok(shell, docs.map((d) => d.process.command_line).join('\n'));
+    assert.equal(shell.dockward.exec?.id, execId);
+    assert.equal(shell.process.entry_meta.type, 'exec');
+    const children = docs.filter((d) => d.process.args?.some((a: string) => /^\/?ke-\d/.test(a)));
+    assert.equal(children.length, 3);
+    for (const c of children) {
+      assert.equal(c.dockward.exec?.id, execId, `${c.process.command_line} tied to the exec`);
+      assert.equal(c.process.entry_leader.pid, shell.process.pid);
+      assert.equal(c.process.parent.pid, shell.process.pid);
+    }
+    const init = docs.find((d) => d.process.command_line === 'sleep 300');
+    assert.ok(init, 'the container init seen by the first /proc scan or its exec');
+    assert.equal(init.dockward.exec, undefined);
+  });
+
+  it('busybox applets called by name (re-exec or no exec at all) are seen by their name', async () => {
+    const { id } = await runContainer(docker, { name: `${ns}-noexec`, cmd: ['sh', '-c', 'sleep 1; cat /bin/busybox /bin/busybox /bin/busybox >/dev/null; sleep 300; exit 0'] });
+    const cat = await eventually('cat', async () => (await docsOf(id)).find((d) => d.event.provider === 'kernel' && d.event.type[0] === 'start' && (d.process.name === 'cat' || d.dockward.process.exit_race)));
+    // busybox either re-execs itself through /proc/self/exe (an exec: the full command line) or runs
+    // the applet in the forked shell (no exec: only the name, from the kernel's comm event).
+    if (cat.dockward.process.noexec) assert.equal(cat.process.command_line, undefined, 'the parent\'s copied command line is not claimed');
+    else if (!cat.dockward.process.exit_race) assert.equal(cat.process.command_line, 'cat /bin/busybox /bin/busybox /bin/busybox');
+    // Lost to the exit race, it is still accounted for: the container and the shell that ran it.
+    assert.equal(cat.container.id, id);
+    assert.equal(cat.process.parent.vpid, 1);
+  });
+
+  it('dockward check says whether kernel events can run, in one line', () => {
+    const main = join(ROOT, 'dist/src/cli/main.js');
+    const asRoot = execFileSync(process.execPath, [main, 'check', '--offline'], { encoding: 'utf8' });
+    assert.match(asRoot, /^kernel process events ok/m);
+    const inUserNs = execFileSync('unshare', ['-U', '-r', process.execPath, main, 'check', '--offline'], { encoding: 'utf8' });
+    assert.match(inUserNs, /^kernel process events off: inside a user namespace .*top polling only/m);
+  });
+});
