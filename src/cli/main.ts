@@ -7,6 +7,7 @@ import { collect } from './common';
 import { runCommand } from './run';
 import { setupCommand } from './setup';
 import { ruleFileJsonSchema } from '../detect/rule-schema';
+import { notifyTestCommand } from './notify';
 import { rulesCommand } from './rules';
 
 const program = new Command('dockward')
@@ -41,6 +42,10 @@ for (const action of ['lint', 'test', 'list'] as const) {
     .option('--sigma <paths...>', 'Sigma rule files or directories too')
     .action((paths: string[], opts: { sigma?: string[] }) => rulesCommand(action, paths ?? [], opts.sigma ?? []));
 }
+
+withGlobals(program.command('notify').description('notifications').command('test <route>').description('send a sample alert through one route now and print each attempt')).action(
+  (route: string, opts) => notifyTestCommand(route, opts),
+);
 
 rules
   .command('schema')
