@@ -9,6 +9,7 @@ import { setupCommand } from './setup';
 import { ruleFileJsonSchema } from '../detect/rule-schema';
 import { notifyTestCommand } from './notify';
 import { rulesCommand } from './rules';
+import { scanCommand } from './scan';
 
 const program = new Command('dockward')
   .version(VERSION)
@@ -33,6 +34,17 @@ setup.action((opts) => setupCommand(opts));
 withGlobals(program.command('check').description('validate the config, then reach the engine and the cluster'))
   .option('--offline', 'validate the config only')
   .action((opts) => checkCommand(opts));
+
+withGlobals(program.command('scan').description('CIS Docker Benchmark checks of the daemon, containers and images, once; no Elasticsearch needed'))
+  .option('-f, --format <format>', 'table, json or sarif', 'table')
+  .option('--fail-on <severity>', 'exit 1 when a check of this severity or above failed: info, low, medium, high, critical, or none', 'none')
+  .option('-a, --all', 'stopped containers too (default: running and created)')
+  .option('-n, --name <glob>', 'only containers whose name matches (repeatable, * wildcard)', collect, [])
+  .option('--failed-only', 'table: show failed checks only')
+  .option('-o, --output <file>', 'write the report to a file instead of stdout')
+  .option('--color', 'colour the table even when stdout is not a terminal')
+  .option('--no-color', 'never colour the table')
+  .action((opts) => scanCommand(opts));
 
 const rules = program.command('rules').description('detection rules: lint, test their examples, list');
 for (const action of ['lint', 'test', 'list'] as const) {

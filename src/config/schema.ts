@@ -8,6 +8,7 @@ import { execConfig } from '../collect/exec';
 import { statsConfig } from '../collect/stats';
 import { driftConfig } from '../collect/drift';
 import { configSnapshotConfig } from '../collect/config-snapshot';
+import { postureConfig } from '../collect/posture';
 import { kernelConfig } from '../collect/kernel/collector';
 import { dockerConfig } from '../docker/engine';
 import { loggingConfig } from '../telemetry/logger';
@@ -54,6 +55,7 @@ export const configSchema = z
         stats: statsConfig,
         drift: driftConfig,
         config: configSnapshotConfig,
+        posture: postureConfig,
         kernel: kernelConfig,
       })
       .strict()
