@@ -14,7 +14,8 @@ let dwLog = (): string => '';
 async function eventually<T>(what: string, find: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = await find();
+    // A search right after the data stream is created may fail (no active shard yet): try again.
+    const v = await find().catch(() => undefined);
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}; dockward's log:\n${dwLog().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 300));
@@ -65,66 +66,81 @@ describe('kernel process events (real dockerd, real kernel)', () => {
     });
     const script = `sleep 1; ${runs.map((r) => `${r.argv.join(' ')} >/dev/null 2>&1`).join('; ')}; sleep 300; exit 0`;
     const { id } = await runContainer(docker, { name: `${ns}-twenty`, cmd: ['sh', '-c', script] });
-    const isRun = (d: Doc) => d.event.provider === 'kernel' && !d.process.command_line?.startsWith('sh -c') && !/^sleep /.test(d.process.command_line ?? '');
+    // Polling may catch one of them too: same ids, so whichever source came first holds the document.
+    const isRun = (d: Doc) => d.event.provider !== 'exec' && !d.process.command_line?.startsWith('sh -c') && !/^sleep /.test(d.process.command_line ?? '');
     const docs = await eventually('20 starts and 20 ends', async () => {
       const d = (await docsOf(id)).filter(isRun);
       const all = await docsOf(id);
       const shell = all.some((x) => x.event.type[0] === 'start' && x.process.command_line?.startsWith('sh -c sleep 1;'));
-      return shell && d.filter((x) => x.event.type[0] === 'end').length >= 20 && d.filter((x) => x.event.type[0] === 'start').length >= 20 ? all : undefined;
+      return shell && d.filter((x) => x.event.type[0] === 'end').length >= 20 && d.filter((x) => x.event.type[0] === 'start' && x.event.provider === 'kernel').length >= 20 ? all : undefined;
     });
-    const starts = docs.filter((d) => isRun(d) && d.event.type[0] === 'start');
+    // Polling's own sightings (a child between fork and exec, a zombie as `[name] <defunct>`) have other ids.
+    const starts = docs.filter((d) => isRun(d) && d.event.type[0] === 'start' && d.event.provider === 'kernel');
     assert.equal(starts.length, 20, starts.map((d) => d.process.command_line ?? `(exit race) pid ${d.process.pid}`).join('\n'));
     const shells = docs.filter((d) => d.event.type[0] === 'start' && d.process.command_line?.startsWith('sh -c sleep 1;'));
     assert.equal(shells.length, 1, `one start document for the shell, whatever saw it: ${JSON.stringify(shells.map((s) => s.event.provider))}`);
     const shell = shells[0];
-    for (const r of runs) {
-      const s = starts.find((d) => d.process.args?.includes(r.arg));
-      assert.ok(s, `start of ${r.argv.join(' ')} (lost to the exit race: ${starts.filter((d) => d.dockward.process.exit_race).length})`);
-      assert.equal(s.process.command_line, r.argv.join(' '));
-      assert.deepEqual(s.process.args, r.argv);
-      assert.equal(s.event.provider, 'kernel');
+    // On a loaded host a command of a few ms may still exit before its /proc is read: its start is
+    // there all the same (pid, container, parent, exit code at its end), flagged exit_race.
+    const raced = starts.filter((d) => d.dockward.process.exit_race);
+    assert.ok(raced.length <= 2, `${raced.length} of 20 lost to the exit race`);
+    for (const s of starts) {
+      assert.equal(s.event.provider, 'kernel', 'the kernel saw the start first');
       assert.equal(s.container.id, id);
       assert.equal(s.container.name, `${ns}-twenty`);
       assert.equal(s.process.parent.pid, shell.process.pid, 'the shell is the parent');
       assert.match(s.process.parent.command_line, /^sh -c sleep 1;/);
       assert.equal(s.process.parent.vpid, 1, 'the shell is the container init');
+      assert.equal(s.process.entry_leader.vpid, 1);
+      const e = docs.find((d) => isRun(d) && d.event.type[0] === 'end' && d.process.pid === s.process.pid);
+      assert.ok(e, `end of pid ${s.process.pid}`);
+      if (e.event.provider === 'kernel') assert.ok(e.event.duration > 0 && e.event.duration < 1e9, `lived ${e.event.duration} ns (fork to exit, kernel time)`);
+      assert.ok(new Date(e.process.end) >= new Date(s.process.start));
+      if (s.dockward.process.exit_race) {
+        assert.ok([0, 1, 2].includes(e.process.exit_code));
+        continue;
+      }
+      if (e.event.provider !== 'kernel') continue; // polling's end has no exit code
+      const r = runs.find((x) => s.process.args.includes(x.arg));
+      assert.ok(r, `one of the 20: ${s.process.command_line}`);
+      assert.equal(s.process.command_line, r.argv.join(' '));
+      assert.deepEqual(s.process.args, r.argv);
       assert.ok(s.process.vpid > 1 && s.process.vpid < 1000, `vpid ${s.process.vpid}`);
       assert.notEqual(s.process.vpid, s.process.pid);
       assert.equal(s.process.user.id, '0');
       assert.equal(s.process.user.name, 'root', 'uid named from the container /etc/passwd');
       assert.equal(s.process.working_directory, '/');
-      assert.equal(s.process.entry_leader.vpid, 1);
       assert.equal(s.dockward.process.start_exact, true);
-      const e = docs.find((d) => isRun(d) && d.event.type[0] === 'end' && d.process.args?.includes(r.arg));
-      assert.ok(e, `end of ${r.arg}`);
       assert.equal(e.process.exit_code, r.code, `exit code of ${r.argv.join(' ')}`);
-      assert.equal(e.process.pid, s.process.pid);
-      assert.ok(e.event.duration > 0 && e.event.duration < 1e9, `${r.argv[0]} lived ${e.event.duration} ns (fork to exit, kernel time)`);
-      assert.ok(new Date(e.process.end) >= new Date(s.process.start));
     }
+    const named = new Set(starts.filter((d) => !d.dockward.process.exit_race).map((d) => runs.find((x) => d.process.args.includes(x.arg))!.arg));
+    assert.equal(named.size, 20 - raced.length, 'no command twice');
   });
 
   it('docker exec: the session shell and its children carry the exec id and the session leader', async () => {
     const { id } = await runContainer(docker, { name: `${ns}-exec`, cmd: ['sleep', '300'] });
     const execId = await execIn(docker, id, ['sh', '-c', `/bin/grep -c ke-1-${ns} /bin/busybox; /bin/sha256sum /bin/busybox /ke-2-${ns}; /bin/grep -i ke-3-${ns} /bin/busybox; exit 0`]);
-    const docs = await eventually('the session children', async () => {
-      const d = (await docsOf(id)).filter((x) => x.event.provider === 'kernel' && x.event.type[0] === 'start');
-      const init = d.some((x) => x.process.command_line === 'sleep 300');
-      return init && d.filter((x) => x.process.args?.some((a: string) => /^\/?ke-\d/.test(a))).length >= 3 ? d : undefined;
+    const isShell = (d: Doc) => d.process.command_line?.startsWith('sh -c /bin/grep -c ke-1');
+    const docs = await eventually('the session shell, its 3 children and the init', async () => {
+      const all = await docsOf(id);
+      const d = all.filter((x) => x.event.provider === 'kernel' && x.event.type[0] === 'start');
+      const shell = d.find(isShell);
+      const init = all.some((x) => x.process.command_line === 'sleep 300');
+      return shell && init && d.filter((x) => x.process.parent?.pid === shell.process.pid).length >= 3 ? all.filter((x) => x.event.type[0] === 'start' && x.event.provider !== 'exec') : undefined;
     });
-    const shell = docs.find((d) => d.process.command_line?.startsWith('sh -c /bin/grep -c ke-1'));
-    assert.ok(shell, docs.map((d) => d.process.command_line).join('\n'));
+    const shell = docs.find(isShell)!;
     assert.equal(shell.dockward.exec?.id, execId);
     assert.equal(shell.process.entry_meta.type, 'exec');
-    const children = docs.filter((d) => d.process.args?.some((a: string) => /^\/?ke-\d/.test(a)));
-    assert.equal(children.length, 3);
+    // Tied through the table even when a child exited before its /proc could be read.
+    const children = docs.filter((d) => d.event.provider === 'kernel' && d.process.parent?.pid === shell.process.pid);
+    assert.equal(children.length, 3, children.map((c) => c.process.command_line).join('\n'));
     for (const c of children) {
       assert.equal(c.dockward.exec?.id, execId, `${c.process.command_line} tied to the exec`);
       assert.equal(c.process.entry_leader.pid, shell.process.pid);
-      assert.equal(c.process.parent.pid, shell.process.pid);
+      if (!c.dockward.process.exit_race) assert.ok(c.process.args.some((a: string) => /^\/?ke-\d/.test(a)), c.process.command_line);
     }
     const init = docs.find((d) => d.process.command_line === 'sleep 300');
-    assert.ok(init, 'the container init seen by the first /proc scan or its exec');
+    assert.ok(init, 'the container init (its exec, or a poll: same id)');
     assert.equal(init.dockward.exec, undefined);
   });
 

@@ -29,6 +29,8 @@ export const kernelConfig = z
     /** Socket receive buffer asked for at start; doubled after each overrun up to max_receive_buffer. */
     receive_buffer: byteSize.prefault('4mib'),
     max_receive_buffer: byteSize.prefault('64mib'),
+    /** Nice value of the reader thread (-20…19): below 0 it wins the race against short processes on a busy host. */
+    reader_nice: z.number().int().min(-20).max(19).default(-10),
     /** How long documents of a `docker exec` session wait for the engine to name the exec. */
     exec_wait: duration.prefault('2s'),
   })
@@ -87,7 +89,7 @@ export class KernelCollector implements Collector {
     this.clockTimer = setInterval(() => this.syncClock(), 60_000).unref();
     this.ctx.events.on('event', this.onEngineEvent);
     const opts: SourceOptions = { maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs! };
-    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: opts });
+    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: { ...opts, nice: this.cfg.reader_nice } });
     this.worker = worker;
     const ready = new Promise<string | undefined>((resolve) => {
       worker.on('message', (m: WorkerMessage) => {

@@ -175,8 +175,10 @@ export class ProcessTable {
       if (cg === null) return; // a host process
       container = cg;
     }
-    this.stats.execsContainer++;
     const info = this.read(pid, this.opts.bootMs, container);
+    // The runtime's own `runc init` may already sit in the container's cgroup: not a container process yet.
+    if (!e && info.args?.[1] === 'init' && info.args[0].endsWith('runc')) return;
+    this.stats.execsContainer++;
     const raced = info.args === undefined;
     if (raced) this.stats.exitRace++;
     else this.stats.cmdlineRead++;

@@ -78,7 +78,8 @@ export function readContainer(pid: number): string | null | undefined {
 export function readProc(pid: number, bootMs: number | undefined, cgroupKnown?: string | null): ProcInfo {
   const info: ProcInfo = {};
   const cmdline = readProcFile(`/proc/${pid}/cmdline`);
-  if (cmdline !== undefined && cmdline.length > 0) {
+  if (cmdline === undefined) return info; // gone (the exit race): the other files are gone too
+  if (cmdline.length > 0) {
     const end = cmdline.endsWith('\0') ? cmdline.length - 1 : cmdline.length;
     info.args = cmdline.slice(0, end).split('\0');
   }

@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { KernelSource, type SourceOptions } from './source';
 
@@ -8,8 +10,17 @@ import { KernelSource, type SourceOptions } from './source';
  * and from it: { kind: 'stop' } (answers with a last 'stats', then exits).
  */
 const port = parentPort!;
+const opts = workerData as SourceOptions & { nice: number };
+// This thread only: on Linux setpriority(PRIO_PROCESS, tid) applies to one thread. A process that
+// lives a millisecond is read only if this thread runs at once, also while the host is busy.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (opts.nice !== 0 && tid > 0) setPriority(tid, opts.nice);
+} catch (err) {
+  port.postMessage({ kind: 'notice', notice: { name: 'kernel.nice.failed', level: 'debug', message: `kernel process events: reader priority unchanged: ${(err as Error).message}` } });
+}
 const source = new KernelSource(
-  workerData as SourceOptions,
+  opts,
   (facts) => port.postMessage({ kind: 'facts', facts }),
   (notice) => port.postMessage({ kind: 'notice', notice }),
 );
