@@ -254,8 +254,15 @@ export class ProcessTable {
     this.procs.delete(e.pid); // a reused pid: the old entry's exit was missed
     this.procs.set(e.pid, e);
     if (this.procs.size > this.opts.maxProcesses) {
-      const oldest = this.procs.keys().next().value as number;
-      this.procs.delete(oldest);
+      // The oldest entry that is not a session leader (a container's init or an exec's shell, whose
+      // children are still to come); among the first 64, else the oldest.
+      let victim = this.procs.keys().next().value as number;
+      let n = 0;
+      for (const [pid, x] of this.procs) {
+        if (x.leader.pid !== pid) { victim = pid; break; }
+        if (++n >= 64) break;
+      }
+      this.procs.delete(victim);
       this.stats.evicted++;
     }
   }

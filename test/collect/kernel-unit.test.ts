@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { processDocId } from '../../src/collect/kernel/documents';
+import { decodeWaitStatus, encodeEvent, parseDatagram, subscribeMessage, type ProcEvent } from '../../src/collect/kernel/proc-events';
+import { ProcessTable, type ProcessFact } from '../../src/collect/kernel/process-table';
+import { containerFromCgroup, parseStatus, startMs, startMsFromKernelTs, type ProcInfo } from '../../src/collect/kernel/procfs';
+
+const ID = 'a'.repeat(64);
+
+describe('kernel process events: parsing and the process table (no engine)', () => {
+  it('parses what it encodes, in the kernel layout, several messages per datagram', () => {
+    const evs: ProcEvent[] = [
+      { what: 'fork', ts: 5n, parentPid: 10, parentTgid: 10, childPid: 11, childTgid: 11 },
+      { what: 'exec', ts: 6n, pid: 11, tgid: 11 },
+      { what: 'comm', ts: 7n, pid: 11, tgid: 11, comm: 'cat' },
+      { what: 'exit', ts: 8n, pid: 11, tgid: 11, status: 3 << 8, parentTgid: 10 },
+      { what: 'ack', ts: 0n, err: 0 },
+    ];
+    const got: ProcEvent[] = [];
+    assert.equal(parseDatagram(Buffer.concat(evs.map(encodeEvent)), (e) => got.push(e)), 5);
+    assert.deepEqual(got, evs);
+    const sub = subscribeMessage(1234);
+    assert.equal(sub.length, 40);
+    assert.equal(sub.readUInt32LE(12), 1234);
+    assert.equal(sub.readUInt32LE(36), 1); // PROC_CN_MCAST_LISTEN
+  });
+
+  it('decodes wait statuses', () => {
+    assert.deepEqual(decodeWaitStatus(0), { code: 0 });
+    assert.deepEqual(decodeWaitStatus(2 << 8), { code: 2 });
+    assert.deepEqual(decodeWaitStatus(9), { code: 137, signal: 9 });
+  });
+
+  it('names the container from cgroup v1, v2 and systemd paths, and no other', () => {
+    assert.equal(containerFromCgroup(`12:pids:/docker/${ID}\n0::/docker/${ID}\n`), ID);
+    assert.equal(containerFromCgroup(`0::/system.slice/docker-${ID}.scope\n`), ID);
+    assert.equal(containerFromCgroup(`0::/system.slice/docker-${ID}.scope/init.scope\n`), ID);
+    assert.equal(containerFromCgroup(`4:memory:/docker/${ID}/nested\n`), ID);
+    assert.equal(containerFromCgroup('0::/user.slice/user-0.slice/session-1.scope\n'), null);
+    assert.equal(containerFromCgroup('0::/system.slice/docker.service\n'), null);
+  });
+
+  it('reads status and stat like the processes collector', () => {
+    const info: ProcInfo = {};
+    parseStatus('Name:\tsh\nPPid:\t42\nUid:\t1000\t0\t0\t0\nGid:\t5\t5\t5\t5\nNSpid:\t4321\t7\n', info);
+    assert.deepEqual(info, { comm: 'sh', ppid: 42, uid: 1000, euid: 0, gid: 5, vpid: 7 });
+    const stat = '4321 (a (b) c) S 42 ' + Array.from({ length: 17 }, (_, i) => String(i)).join(' ') + ' 12345 0 0';
+    assert.equal(startMs(stat, 1_000_000), 1_000_000 + 123_450);
+    assert.equal(startMsFromKernelTs(123_456_789_000n, 1_000_000), 1_000_000 + 123_450);
+  });
+
+  it('one id per process image for both sources; ends by process', () => {
+    assert.equal(processDocId(ID, 5, 1000, 'start', 'sleep 1'), processDocId(ID, 5, 1000, 'start', 'sleep 1'));
+    assert.notEqual(processDocId(ID, 5, 1000, 'start', 'sh -c x'), processDocId(ID, 5, 1000, 'start', 'sleep 1'));
+    assert.equal(processDocId(ID, 5, 1000, 'end'), processDocId(ID, 5, 1000, 'end', 'whatever'));
+  });
+
+  describe('process table', () => {
+    const boot = 1_000_000;
+    function table(procs: Map<number, ProcInfo>, max = 100) {
+      const facts: ProcessFact[] = [];
+      const t = new ProcessTable(
+        { maxProcesses: max, bootMs: boot, read: (pid) => procs.get(pid) ?? {}, readCgroup: (pid) => (procs.has(pid) ? (procs.get(pid)!.container ?? null) : undefined) },
+        (f) => facts.push(f),
+      );
+      return { t, facts };
+    }
+    const shell: ProcInfo = { args: ['sh', '-c', 'x'], comm: 'sh', ppid: 1, vpid: 1, uid: 0, euid: 0, gid: 0, start: 5000, container: ID };
+
+    it('fork → exec → exit: start and end with parent, leader, exit code and duration', () => {
+      const procs = new Map<number, ProcInfo>([[100, shell], [101, { args: ['/bin/cat', '/etc/shadow'], exe: '/bin/busybox', ppid: 100, vpid: 2, uid: 0, euid: 0, gid: 0, start: 6000, container: ID }]]);
+      const { t, facts } = table(procs);
+      t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });
+      t.handle({ what: 'fork', ts: 2_000_000n, parentPid: 100, parentTgid: 100, childPid: 101, childTgid: 101 });
+      t.handle({ what: 'fork', ts: 2_000_001n, parentPid: 100, parentTgid: 100, childPid: 150, childTgid: 100 }); // a thread: ignored
+      t.handle({ what: 'exec', ts: 3_000_000n, pid: 101, tgid: 101 });
+      t.handle({ what: 'exit', ts: 9_000_000n, pid: 101, tgid: 101, status: 1 << 8, parentTgid: 100 });
+      assert.deepEqual(facts.map((f) => `${f.type} ${f.pid}`), ['start 100', 'start 101', 'end 101']);
+      const [, start, end] = facts;
+      assert.equal(start.container, ID);
+      assert.deepEqual(start.args, ['/bin/cat', '/etc/shadow']);
+      assert.equal(start.parent?.pid, 100);
+      assert.deepEqual(start.parent?.args, ['sh', '-c', 'x']);
+      assert.equal(start.leader.pid, 100);
+      assert.equal(start.vpid, 2);
+      assert.deepEqual(end.exit, { code: 1 });
+      assert.equal(end.durationNs, 7_000_000);
+      assert.equal(t.size, 1, 'the exited child left the table');
+    });
+
+    it('an exec that lost the race to /proc is still a start, with its container and parent from the table', () => {
+      const { t, facts } = table(new Map([[100, shell]]));
+      t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });
+      t.handle({ what: 'fork', ts: 20_000_000n, parentPid: 100, parentTgid: 100, childPid: 102, childTgid: 102 });
+      t.handle({ what: 'exec', ts: 21_000_000n, pid: 102, tgid: 102 });
+      t.handle({ what: 'exit', ts: 22_000_000n, pid: 102, tgid: 102, status: 0, parentTgid: 100 });
+      const start = facts.find((f) => f.pid === 102 && f.type === 'start')!;
+      assert.equal(start.exitRace, true);
+      assert.equal(start.container, ID);
+      assert.equal(start.parent?.pid, 100);
+      assert.equal(start.args, undefined, 'not the parent\'s copy');
+      assert.equal(start.start, startMsFromKernelTs(20_000_000n, boot));
+      assert.equal(t.stats.exitRace, 1);
+    });
+
+    it('host processes are not kept; a busybox applet without exec is seen by its comm', () => {
+      const { t, facts } = table(new Map([[100, shell], [200, { args: ['bash'], container: null }]]));
+      t.handle({ what: 'exec', ts: 1n, pid: 200, tgid: 200 });
+      t.handle({ what: 'fork', ts: 2n, parentPid: 200, parentTgid: 200, childPid: 201, childTgid: 201 });
+      assert.equal(facts.length, 0);
+      assert.equal(t.size, 0);
+      t.handle({ what: 'exec', ts: 3n, pid: 100, tgid: 100 });
+      t.handle({ what: 'fork', ts: 4n, parentPid: 100, parentTgid: 100, childPid: 103, childTgid: 103 });
+      t.handle({ what: 'comm', ts: 5n, pid: 103, tgid: 103, comm: 'cat' });
+      const f = facts.find((x) => x.pid === 103)!;
+      assert.equal(f.noexec, true);
+      assert.equal(f.name, 'cat');
+    });
+
+    it('stays bounded: the oldest entry goes first (not a session leader), counted', () => {
+      const { t } = table(new Map([[100, shell]]), 256);
+      t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });
+      for (let i = 0; i < 1000; i++) t.handle({ what: 'fork', ts: BigInt(i + 2), parentPid: 100, parentTgid: 100, childPid: 1000 + i, childTgid: 1000 + i });
+      assert.equal(t.size, 256);
+      assert.equal(t.stats.evicted, 1000 + 1 - 256);
+      assert.ok(t.get(100), 'the shell, a session leader, stays');
+      assert.ok(t.get(1999) && !t.get(1000), 'the newest children stay, the oldest went');
+    });
+  });
+});
