@@ -80,7 +80,7 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
     const parent = this.state.get(meta.id)?.get(p.ppid);
     this.ctx.output.send({
       index: this.index,
-      id: processDocId(meta.id, p.pid, p.start, type, p.args), // the kernel collector names a process alike
+      id: processDocId(meta.id, p.pid, p.start, type), // the kernel collector names a process alike
       doc: {
         '@timestamp': new Date(type === 'start' ? (first ? now : p.start) : now).toISOString(),
         message: `${type === 'start' ? 'process started' : 'process ended'}: ${p.args}`,

@@ -49,10 +49,10 @@ describe('kernel process events: parsing and the process table (no engine)', () 
     assert.equal(startMsFromKernelTs(123_456_789_000n, 1_000_000), 1_000_000 + 123_450);
   });
 
-  it('one id per process image for both sources; ends by process', () => {
-    assert.equal(processDocId(ID, 5, 1000, 'start', 'sleep 1'), processDocId(ID, 5, 1000, 'start', 'sleep 1'));
-    assert.notEqual(processDocId(ID, 5, 1000, 'start', 'sh -c x'), processDocId(ID, 5, 1000, 'start', 'sleep 1'));
-    assert.equal(processDocId(ID, 5, 1000, 'end'), processDocId(ID, 5, 1000, 'end', 'whatever'));
+  it('one id per process for both sources; a later exec of the same pid is a new image', () => {
+    assert.equal(processDocId(ID, 5, 1000, 'start'), processDocId(ID, 5, 1000, 'start'));
+    assert.notEqual(processDocId(ID, 5, 1000, 'start'), processDocId(ID, 5, 1000, 'end'));
+    assert.notEqual(processDocId(ID, 5, 1000, 'start', 99n), processDocId(ID, 5, 1000, 'start'));
   });
 
   describe('process table', () => {

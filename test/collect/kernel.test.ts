@@ -47,7 +47,7 @@ describe('kernel process events (real dockerd, real kernel)', () => {
   const docsOf = (id: string) => fetchAll<Doc>(es, index, { term: { 'container.id': id } });
 
   before(async () => {
-    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms'] });
+    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.kernel.enabled=true', 'collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms'] });
     dwLog = () => dw.log;
     await dw.waitFor(/dockward running/);
     await dw.waitFor(/kernel process events: subscribed/);
@@ -158,9 +158,11 @@ describe('kernel process events (real dockerd, real kernel)', () => {
 
   it('dockward check says whether kernel events can run, in one line', () => {
     const main = join(ROOT, 'dist/src/cli/main.js');
-    const asRoot = execFileSync(process.execPath, [main, 'check', '--offline'], { encoding: 'utf8' });
+    const asRoot = execFileSync(process.execPath, [main, 'check', '--offline', '-E', 'collectors.kernel.enabled=true'], { encoding: 'utf8' });
     assert.match(asRoot, /^kernel process events ok/m);
-    const inUserNs = execFileSync('unshare', ['-U', '-r', process.execPath, main, 'check', '--offline'], { encoding: 'utf8' });
+    const inUserNs = execFileSync('unshare', ['-U', '-r', process.execPath, main, 'check', '--offline', '-E', 'collectors.kernel.enabled=true'], { encoding: 'utf8' });
+    const off = execFileSync(process.execPath, [main, 'check', '--offline'], { encoding: 'utf8' });
+    assert.match(off, /^kernel process events disabled/m);
     assert.match(inUserNs, /^kernel process events off: inside a user namespace .*top polling only/m);
   });
 });

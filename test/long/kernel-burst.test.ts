@@ -26,7 +26,7 @@ describe('kernel process events under a burst (real dockerd, real kernel)', () =
 
   before(async () => {
     // Polling off: every process document here is the kernel's. Detection off: the figure is the collector's.
-    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.processes.enabled=false', 'detect.enabled=false', 'collectors.drift.enabled=false'] });
+    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.kernel.enabled=true', 'collectors.processes.enabled=false', 'detect.enabled=false', 'collectors.drift.enabled=false'] });
     await dw.waitFor(/kernel process events: subscribed/);
   });
   after(async () => {

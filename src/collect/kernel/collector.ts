@@ -23,7 +23,8 @@ type WorkerMessage =
 
 export const kernelConfig = z
   .object({
-    enabled: z.boolean().default(true),
+    /** Off by default for now: see docs/kernel-events.md (where it runs, what it adds to polling). */
+    enabled: z.boolean().default(false),
     /** Processes remembered (for parents, sessions and end documents); the oldest go first. */
     max_processes: z.number().int().min(256).default(32768),
     /** Socket receive buffer asked for at start; doubled after each overrun up to max_receive_buffer. */

@@ -8,13 +8,13 @@ export const DATASET = 'dockward.process';
 
 /**
  * The `_id` of a process start or end document, shared with the processes (`top`) collector: the
- * container, the host pid and the start time (ms) identify a process; a start also names its
- * command line, since one process may show several images (a forked shell child before and after
- * its exec, a shell that execs its last command). So polling and the kernel name the same image of
- * the same process alike, and whichever arrives second is a 409.
+ * container, the host pid and the start time (ms) identify a process, so polling and the kernel
+ * name the same process alike and whichever arrives second is a 409. A later exec of the same pid
+ * (a shell that execs its last command) is a new image: the kernel's start id for it adds the
+ * kernel's exec time (polling, which sees one image per process, keeps the first id).
  */
-export function processDocId(containerId: string, pid: number, startMs: number, type: 'start' | 'end', commandLine?: string): string {
-  return type === 'end' ? deterministicId(containerId, pid, startMs, type) : deterministicId(containerId, pid, startMs, type, commandLine ?? '');
+export function processDocId(containerId: string, pid: number, startMs: number, type: 'start' | 'end', execTs?: bigint): string {
+  return execTs === undefined ? deterministicId(containerId, pid, startMs, type) : deterministicId(containerId, pid, startMs, type, `exec@${execTs}`);
 }
 
 export interface DocContext {
@@ -82,7 +82,7 @@ export function processDocument(f: ProcessFact, c: DocContext): Envelope {
   };
   return {
     index: c.index,
-    id: processDocId(f.container, f.pid, f.start, f.type, f.noexec ? `(${name})` : cmd),
+    id: processDocId(f.container, f.pid, f.start, f.type, start && f.image > 0 ? f.ts : undefined),
     doc,
   };
 }
