@@ -7,6 +7,7 @@ import { ExecCollector } from './exec';
 import { StatsCollector } from './stats';
 import { DriftCollector } from './drift';
 import { ConfigSnapshotCollector } from './config-snapshot';
+import { ConnectionsCollector } from './connections';
 import { PostureCollector } from './posture';
 import { KernelCollector } from './kernel/collector';
 
@@ -21,6 +22,7 @@ const REGISTRY: { [K in keyof CollectorsConfig]: (ctx: CollectorContext, cfg: Co
   stats: (ctx, cfg) => new StatsCollector(ctx, cfg),
   drift: (ctx, cfg) => new DriftCollector(ctx, cfg),
   config: (ctx, cfg) => new ConfigSnapshotCollector(ctx, cfg),
+  connections: (ctx, cfg) => new ConnectionsCollector(ctx, cfg),
   posture: (ctx, cfg) => new PostureCollector(ctx, cfg),
   kernel: (ctx, cfg) => new KernelCollector(ctx, cfg),
 };

@@ -8,6 +8,7 @@ import { execConfig } from '../collect/exec';
 import { statsConfig } from '../collect/stats';
 import { driftConfig } from '../collect/drift';
 import { configSnapshotConfig } from '../collect/config-snapshot';
+import { connectionsConfig } from '../collect/connections';
 import { postureConfig } from '../collect/posture';
 import { kernelConfig } from '../collect/kernel/collector';
 import { dockerConfig } from '../docker/engine';
@@ -55,6 +56,7 @@ export const configSchema = z
         stats: statsConfig,
         drift: driftConfig,
         config: configSnapshotConfig,
+        connections: connectionsConfig,
         posture: postureConfig,
         kernel: kernelConfig,
       })

@@ -14,7 +14,7 @@ import { requirement, RuleIndex, type Requirement } from './prefilter';
 /** The built-in pack shipped with the package (dist/src/detect → rules/). */
 export const BUILTIN_RULES = join(__dirname, '..', '..', '..', 'rules');
 
-export const KINDS = ['log', 'process', 'event', 'file', 'config', 'stats', 'posture'] as const;
+export const KINDS = ['log', 'process', 'event', 'file', 'config', 'stats', 'posture', 'network'] as const;
 export type Kind = (typeof KINDS)[number];
 
 const example = z.record(z.string(), z.unknown());
@@ -77,6 +77,7 @@ export function kindOf(doc: Doc): Kind | undefined {
     case 'dockward.file': return 'file';
     case 'dockward.config': return 'config';
     case 'dockward.stats': return 'stats';
+    case 'dockward.network': return 'network';
     case 'dockward.posture': return 'posture';
     default: return undefined;
   }

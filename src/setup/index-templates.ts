@@ -8,7 +8,7 @@ import type { SetupContext, SetupStep, StepResult } from './step';
 
 /** Every data stream dockward writes, as [type, dataset]. */
 export const STREAMS: Array<['logs' | 'metrics', string]> = [
-  ['logs', 'dockward.container'], ['logs', 'dockward.event'], ['logs', 'dockward.process'],
+  ['logs', 'dockward.container'], ['logs', 'dockward.event'], ['logs', 'dockward.process'], ['logs', 'dockward.network'],
   ['logs', 'dockward.file'], ['logs', 'dockward.config'], ['logs', 'dockward.posture'], ['logs', 'dockward.alert'], ['logs', 'dockward.audit'],
   ['logs', 'dockward.internal'], ['logs', 'dockward.deadletter'], ['metrics', 'dockward.stats'],
 ];

@@ -28,6 +28,7 @@ export const ECS_FIELDS = [
   'threat.framework', 'threat.tactic.id', 'threat.tactic.name', 'threat.tactic.reference', 'threat.technique.id', 'threat.technique.name',
   'threat.technique.reference', 'threat.technique.subtechnique.id', 'threat.technique.subtechnique.name', 'threat.technique.subtechnique.reference',
   'related.ip', 'related.user', 'related.hosts',
+  'source.ip', 'source.port', 'destination.ip', 'destination.port', 'network.transport', 'network.type', 'network.direction', 'network.iana_number',
 ] as const;
 
 /** dockward's own fields, outside ECS. */
@@ -82,6 +83,9 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.process.dropped_binary': { type: 'boolean' },
   'dockward.file.executed': { type: 'boolean' },
   'dockward.drift.baseline': { type: 'boolean' },
+  ...Object.fromEntries(['netns', 'side', 'state', 'owners.name'].map((f) => [`dockward.network.${f}`, { type: 'keyword', ignore_above: 1024 }])),
+  ...Object.fromEntries(['inode', 'count', 'owners.pid', 'burst.ports', 'burst.sample'].map((f) => [`dockward.network.${f}`, { type: 'long' }])),
+  ...Object.fromEntries(['baseline', 'first_listener', 'short_lived', 'summary'].map((f) => [`dockward.network.${f}`, { type: 'boolean' }])),
   'dockward.alert.group_id': { type: 'keyword' },
   'dockward.alert.count': { type: 'long' },
   'dockward.alert.first_seen': { type: 'date' },

@@ -108,7 +108,10 @@ export async function createLab(docker: Docker, prefix: string, socketPath: stri
     });
     if (s.start) await c.start();
     // The engine lists only execs that still run in a container's ExecIDs: this one stays.
-    if (s.name === 'nolimits') await (await c.exec({ Cmd: ['sleep', '300'], User: 'root' })).start({ Detach: true });
+    if (s.name === 'nolimits') {
+      const stream = await (await c.exec({ Cmd: ['sleep', '300'], User: 'root' })).start({ Detach: true });
+      stream?.destroy(); // detached: nothing to read, and an open response would keep the test process alive
+    }
     out.push({ id: c.id, name, running: s.start, image: s.image ?? BUSYBOX, expected: { ...baseline(hostSecurity, s.start), ...s.expect } });
   }
   return out;
