@@ -6,6 +6,7 @@ import { checkCommand } from './check';
 import { collect } from './common';
 import { runCommand } from './run';
 import { setupCommand } from './setup';
+import { exportDashboards } from '../kibana/export';
 import { ruleFileJsonSchema } from '../detect/rule-schema';
 import { notifyTestCommand } from './notify';
 import { rulesCommand } from './rules';
@@ -27,7 +28,8 @@ withGlobals(program.command('run').description('ship container logs and engine e
   .action((opts) => runCommand(opts));
 
 const setup = withGlobals(program.command('setup').description('install templates and other assets (all steps unless some are named)'))
-  .option('--print', 'print what would be installed on a full default distribution, and exit');
+  .option('--print', 'print what would be installed on a full default distribution, and exit')
+  .option('--retention <mode>', 'retention through ilm or dsl (data stream lifecycle); default setup.retention.mode');
 for (const step of SETUP_STEPS) setup.option(`--${step.name}`, step.description);
 setup.action((opts) => setupCommand(opts));
 
@@ -63,6 +65,11 @@ rules
   .command('schema')
   .description('print the JSON schema of rule files (rules/rule-file.schema.json)')
   .action(() => void process.stdout.write(JSON.stringify(ruleFileJsonSchema(), null, 2) + '\n'));
+
+program.command('export').description('write assets for installing by hand').command('dashboards')
+  .description('the Kibana saved objects (data views, searches, dashboards) as NDJSON for Kibana\'s import')
+  .option('-o, --output <file>', 'write to a file instead of stdout')
+  .action((opts: { output?: string }) => exportDashboards(opts.output));
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`dockward: ${err.message}\n`);

@@ -4,6 +4,8 @@ import { loadOrExit, telemetryFor, type GlobalOptions } from './common';
 
 export interface SetupOptions extends GlobalOptions {
   print?: boolean;
+  /** ilm or dsl: overrides setup.retention.mode. */
+  retention?: string;
   [step: string]: unknown;
 }
 
@@ -16,14 +18,18 @@ export async function setupCommand(opts: SetupOptions): Promise<void> {
     return;
   }
   const cfg = loadOrExit(opts);
+  if (opts.retention !== undefined && opts.retention !== 'ilm' && opts.retention !== 'dsl') throw new Error(`--retention takes ilm or dsl, not ${opts.retention}`);
+  const retention = { ...cfg.setup.retention, ...(opts.retention ? { mode: opts.retention as 'ilm' | 'dsl' } : {}) };
   // Results go to stdout below; the log only needs what went wrong.
   const telemetry = telemetryFor({ ...cfg, logging: { ...cfg.logging, level: 'warn' } });
   const client = createClient(cfg.elasticsearch);
   try {
     const cluster = await probeCluster(client);
     process.stdout.write(`Elasticsearch ${cluster.version} (${cluster.license ? `${cluster.license.type} licence` : 'no licence API'})\n`);
-    const results = await runSetup({ client, cluster, telemetry }, chosen);
+    const options = { kibana: cfg.setup.kibana, retention, watchers: cfg.setup.watchers };
+    const results = await runSetup({ client, cluster, telemetry, options }, chosen);
     for (const r of results) process.stdout.write(`${r.status.padEnd(9)} ${r.target}: ${r.message}\n`);
+    process.stdout.write(`${summary(results)}\n`);
     if (results.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await client.close();
@@ -32,4 +38,11 @@ export async function setupCommand(opts: SetupOptions): Promise<void> {
 
 export function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** One closing line: how many of each outcome, and the skip reasons once each. */
+export function summary(results: Array<{ status: string; step: string; message: string }>): string {
+  const counts = ['created', 'updated', 'unchanged', 'skipped', 'failed'].map((s) => `${results.filter((r) => r.status === s).length} ${s}`);
+  const skips = results.filter((r) => r.status === 'skipped').map((r) => `${r.step}: ${r.message}`);
+  return `summary: ${counts.join(', ')}${skips.length ? ` (skipped — ${skips.join('; ')})` : ''}`;
 }

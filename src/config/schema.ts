@@ -21,6 +21,7 @@ import { spoolConfig } from '../ship/spool';
 import { memoryQueueConfig } from '../ship/queue';
 import { notifyConfig } from '../notify/registry';
 import { respondConfig } from '../respond/policy';
+import { kibanaConfig, retentionConfig, watchersConfig } from '../setup/setup-config';
 
 /**
  * The whole configuration. Every component's part is declared in that component's file and only
@@ -66,6 +67,10 @@ export const configSchema = z
       .object({
         /** On `run`: install or update index templates when missing or outdated (auto), or never. */
         templates: z.enum(['auto', 'never']).default('auto'),
+        /** Kibana for `setup --dashboards` and, on Basic, the alerting rules. */
+        kibana: kibanaConfig,
+        retention: retentionConfig,
+        watchers: watchersConfig,
       })
       .strict()
       .prefault({}),

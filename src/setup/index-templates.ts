@@ -5,6 +5,7 @@ import { SetupError, errorMessage } from '../errors';
 import { VERSION } from '../version';
 import { dockwardMappings, replaceType, TYPE_FALLBACKS } from './mappings';
 import type { SetupContext, SetupStep, StepResult } from './step';
+import { optionalComponents } from './optional-components';
 
 /** Every data stream dockward writes, as [type, dataset]. */
 export const STREAMS: Array<['logs' | 'metrics', string]> = [
@@ -47,7 +48,9 @@ function desired(): Templates {
           index_patterns: [`${type}-${dataset}-*`],
           data_stream: {},
           priority: PRIORITY,
-          composed_of: [SETTINGS, MAPPINGS],
+          // Pipeline and retention components exist only where the cluster supports them.
+          composed_of: [SETTINGS, MAPPINGS, ...optionalComponents(type, dataset)],
+          ignore_missing_component_templates: optionalComponents(type, dataset),
           _meta: { managed_by: 'dockward', description: `dockward ${dataset} documents` },
         } as IndicesPutIndexTemplateRequest,
       ]),

@@ -28,6 +28,9 @@ export const ECS_FIELDS = [
   'threat.framework', 'threat.tactic.id', 'threat.tactic.name', 'threat.tactic.reference', 'threat.technique.id', 'threat.technique.name',
   'threat.technique.reference', 'threat.technique.subtechnique.id', 'threat.technique.subtechnique.name', 'threat.technique.subtechnique.reference',
   'related.ip', 'related.user', 'related.hosts',
+  // Written by the ingest pipelines (pipelines/): arrival time and parsed access-log lines.
+  'event.ingested', 'http.request.method', 'http.request.referrer', 'http.response.status_code', 'http.response.body.bytes', 'http.version',
+  'url.original', 'url.path', 'url.query', 'source.address', 'user_agent.original',
   'source.ip', 'source.port', 'destination.ip', 'destination.port', 'network.transport', 'network.type', 'network.direction', 'network.iana_number',
 ] as const;
 
@@ -86,6 +89,8 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   ...Object.fromEntries(['netns', 'side', 'state', 'owners.name'].map((f) => [`dockward.network.${f}`, { type: 'keyword', ignore_above: 1024 }])),
   ...Object.fromEntries(['inode', 'count', 'owners.pid', 'burst.ports', 'burst.sample'].map((f) => [`dockward.network.${f}`, { type: 'long' }])),
   ...Object.fromEntries(['baseline', 'first_listener', 'short_lived', 'summary'].map((f) => [`dockward.network.${f}`, { type: 'boolean' }])),
+  // A JSON log line's own fields, parsed by the container-logs pipeline; any keys, one mapping.
+  'dockward.json': { type: 'flattened' },
   'dockward.alert.group_id': { type: 'keyword' },
   'dockward.alert.count': { type: 'long' },
   'dockward.alert.first_seen': { type: 'date' },

@@ -1,11 +1,14 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { ClusterInfo } from '../ship/client';
 import type { Telemetry } from '../telemetry/telemetry';
+import type { AssetOptions } from './setup-config';
 
 export interface SetupContext {
   client: Client;
   cluster: ClusterInfo;
   telemetry: Telemetry;
+  /** Kibana, retention and watcher settings from `setup.*`; the defaults when absent. */
+  options?: AssetOptions;
 }
 
 export type StepStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed';

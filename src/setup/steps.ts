@@ -1,8 +1,12 @@
 import { indexTemplatesStep } from './index-templates';
+import { pipelinesStep } from './pipelines';
+import { lifecycleStep } from './lifecycle';
+import { dashboardsStep } from './kibana';
+import { watchersStep } from './watchers';
 import type { SetupContext, SetupStep, StepResult } from './step';
 
 /** Every setup step by name, in the order they run. */
-export const SETUP_STEPS: SetupStep[] = [indexTemplatesStep];
+export const SETUP_STEPS: SetupStep[] = [indexTemplatesStep, pipelinesStep, lifecycleStep, dashboardsStep, watchersStep];
 
 export async function runSetup(ctx: SetupContext, names: string[]): Promise<StepResult[]> {
   const unknown = names.filter((n) => !SETUP_STEPS.some((s) => s.name === n));
