@@ -43,6 +43,7 @@ export function camel(name: string): string {
 /** One closing line: how many of each outcome, and the skip reasons once each. */
 export function summary(results: Array<{ status: string; step: string; message: string }>): string {
   const counts = ['created', 'updated', 'unchanged', 'skipped', 'failed'].map((s) => `${results.filter((r) => r.status === s).length} ${s}`);
-  const skips = results.filter((r) => r.status === 'skipped').map((r) => `${r.step}: ${r.message}`);
-  return `summary: ${counts.join(', ')}${skips.length ? ` (skipped — ${skips.join('; ')})` : ''}`;
+  // The reasons are on the skipped lines above; here only which steps they were.
+  const skips = [...new Set(results.filter((r) => r.status === 'skipped').map((r) => r.step))];
+  return `summary: ${counts.join(', ')}${skips.length ? ` (skipped: ${skips.join(', ')})` : ''}`;
 }
