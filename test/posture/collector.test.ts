@@ -31,6 +31,7 @@ describe('posture collector: findings, scores and alerts in Elasticsearch (real 
   const alerts = `logs-dockward.alert-${ns}`;
   let dw: DockwardProcess;
   let lab: LabContainer[];
+  let labReady: string;
   // Queries name ECS fields only and the rest is filtered here: the test cluster is shared, and a
   // concurrent run of another build can replace the dockward@mappings component template.
   const ofContainer = (id: string) => fetchAll<Doc>(es, index, { term: { 'container.id': id } });
@@ -51,6 +52,7 @@ describe('posture collector: findings, scores and alerts in Elasticsearch (real 
     });
     await dw.waitFor(/dockward running/);
     lab = await createLab(docker, ns, socketPath);
+    labReady = new Date().toISOString();
   });
   after(async () => {
     await dw.kill();
@@ -67,7 +69,11 @@ describe('posture collector: findings, scores and alerts in Elasticsearch (real 
         return d.length >= Object.keys(c.expected).length ? d : undefined;
       }, dw.alive);
       assert.equal(docs.length, Object.keys(c.expected).length, `${c.name}: one finding per check`);
-      assert.deepEqual(verdictsOf(docs), c.expected, c.name);
+      // The root exec in the nolimits container is made right after its start, racing the start scan:
+      // its 5.23/5.24 are compared in the scheduled round (next test), every other check here.
+      const racy = c.name.endsWith('-nolimits') ? ['5.23', '5.24'] : [];
+      const without = (v: Verdicts) => Object.fromEntries(Object.entries(v).filter(([k]) => !racy.includes(k)));
+      assert.deepEqual(without(verdictsOf(docs)), without(c.expected), c.name);
       const d = docs.find((x) => x.rule.id === '5.5')!;
       assert.equal(d.rule.ruleset, 'CIS Docker Benchmark');
       assert.equal(d.rule.version, '1.6.0');
@@ -81,7 +87,8 @@ describe('posture collector: findings, scores and alerts in Elasticsearch (real 
 
   it('the daemon and the images, on the schedule, with a score per resource and for the host', async () => {
     const daemon = await eventually('a scheduled daemon scan', async () => {
-      const d = (await notContainers()).filter((x) => x.dockward.posture.scan.trigger === 'schedule' && x.dockward.posture.resource.type === 'daemon' && x.event.action === 'posture_finding');
+      // A round that began after the lab was ready, so it holds every running lab container.
+      const d = (await notContainers()).filter((x) => x.dockward.posture.scan.trigger === 'schedule' && x['@timestamp'] > labReady && x.dockward.posture.resource.type === 'daemon' && x.event.action === 'posture_finding');
       const byScan = new Map<string, Doc[]>();
       for (const x of d) byScan.set(x.dockward.posture.scan.id, [...(byScan.get(x.dockward.posture.scan.id) ?? []), x]);
       return [...byScan.values()].find((g) => g.length === Object.keys(DAEMON_EXPECTED).length);
@@ -99,8 +106,10 @@ describe('posture collector: findings, scores and alerts in Elasticsearch (real 
     assert.equal(s.failed, round.filter((x) => x.dockward.posture.evaluation === 'failed').length);
     assert.equal(s.percent, Math.round((s.passed / (s.passed + s.failed)) * 1000) / 10);
 
+    for (const c of lab.filter((x) => x.running)) {
+      assert.deepEqual(verdictsOf(round.filter((x) => x.container?.id === c.id)), c.expected, `${c.name} in the scheduled round`);
+    }
     const ofRound = round.filter((x) => x.container?.id === hardened.id);
-    assert.deepEqual(verdictsOf(ofRound), hardened.expected, 'the scheduled scan agrees with the start scan');
     assert.ok(ofRound.every((x) => x.dockward.posture.changed === false), 'unchanged verdicts are not marked changed');
     const image = round.filter((x) => x.dockward.posture.resource.type === 'image' && x.dockward.posture.resource.name === HARDENED_IMAGE);
     assert.deepEqual(verdictsOf(image), { '4.1': 'passed', '4.6': 'passed' });
