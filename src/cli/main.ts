@@ -10,6 +10,7 @@ import { exportDashboards } from '../kibana/export';
 import { ruleFileJsonSchema } from '../detect/rule-schema';
 import { notifyTestCommand } from './notify';
 import { rulesCommand } from './rules';
+import { registerDeployCommands } from './config';
 import { scanCommand } from './scan';
 
 const program = new Command('dockward')
@@ -70,6 +71,8 @@ program.command('export').description('write assets for installing by hand').com
   .description('the Kibana saved objects (data views, searches, dashboards) as NDJSON for Kibana\'s import')
   .option('-o, --output <file>', 'write to a file instead of stdout')
   .action((opts: { output?: string }) => exportDashboards(opts.output));
+
+registerDeployCommands(program, withGlobals);
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`dockward: ${err.message}\n`);
