@@ -59,7 +59,7 @@ export async function startLab(es: Client): Promise<Lab> {
   await runContainer(docker, { name: `${attack}-hostpid`, cmd: ['sleep', '600'], hostConfig: { PidMode: 'host' } });
   await new Promise((r) => setTimeout(r, 1500));
   await execIn(docker, scan.id, ['sh', '-c', 'id; echo "#!/bin/sh" > /tmp/dropped; chmod +x /tmp/dropped; /tmp/dropped']);
-  await execIn(docker, scan.id, ['sh', '-c', 'exit 0'], { tty: true });
+  await execIn(docker, scan.id, ['sh', '-c', 'exit 0'], { tty: true, user: '65534' });
 
   // A document Elasticsearch refuses, through the same sink dockward uses.
   const telemetry = new Telemetry(winston.createLogger({ silent: true }));
