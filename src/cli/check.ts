@@ -4,6 +4,7 @@ import { loadAll } from '../detect/rule-source';
 import { formatIssue } from '../detect/rules';
 import { STREAMS } from '../setup/index-templates';
 import { kernelCheckLine } from '../collect/kernel/collector';
+import { connectionsCheckLine } from '../collect/connections';
 import { configPath, loadOrExit, type GlobalOptions } from './common';
 
 export interface CheckOptions extends GlobalOptions {
@@ -26,6 +27,7 @@ export async function checkCommand(opts: CheckOptions): Promise<void> {
     failed = issues.length > 0;
   }
   out(await kernelCheckLine(cfg.collectors.kernel)); // local: the kernel, not the network
+  out(connectionsCheckLine(cfg.collectors.connections));
   if (opts.offline) {
     if (failed) process.exitCode = 1;
     return;

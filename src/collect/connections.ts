@@ -396,13 +396,23 @@ export class ConnectionsCollector implements Collector {
     this.m.sockets.observe(sockets.length);
   }
 
-  /** The four tables through the first process of the namespace that is still there. */
+  /**
+   * The four tables through the first process of the namespace that is still there. Reading a TCP
+   * table walks the kernel's whole established hash (every namespace's sockets; ~4 ms on a host with
+   * a large hash, whatever the namespace holds): the namespace's own counters (sockstat, sockstat6)
+   * say first whether a table has anything, and an empty one is not read.
+   */
   private readTables(targets: Target[]): RawSocket[] | undefined {
     for (const t of targets) {
+      const used = socketCounts(t.pid);
       const out: RawSocket[] = [];
       let ok = false;
       for (const [file, transport] of TABLES) {
         if (transport === 'udp' && !this.cfg.udp) continue;
+        if (used && !used[file]) {
+          this.m.skipped.inc();
+          continue;
+        }
         let text: string;
         try {
           text = readFileSync(`/proc/${t.pid}/net/${file}`, 'latin1');
@@ -414,7 +424,7 @@ export class ConnectionsCollector implements Collector {
         ok = true;
         for (const s of parseProcNet(text, transport)) out.push(s);
       }
-      if (ok) return out;
+      if (ok || (used && nsLink(t.pid))) return out;
     }
     return undefined;
   }
@@ -760,6 +770,32 @@ export function readOwner(pid: number, container: string | undefined, bootMs: nu
   return o;
 }
 
+/**
+ * Which tables of the namespace of `pid` hold sockets, from its own counters (inuse per protocol;
+ * TIME_WAIT, counted for v4 and v6 together, makes both TCP tables worth reading). Undefined when
+ * the counters are not readable: then every table is read.
+ */
+function socketCounts(pid: number): Record<string, boolean> | undefined {
+  try {
+    const v4 = readFileSync(`/proc/${pid}/net/sockstat`, 'latin1');
+    const v6 = readFileSync(`/proc/${pid}/net/sockstat6`, 'latin1');
+    const num = (text: string, re: RegExp) => {
+      const m = re.exec(text);
+      if (!m) throw new Error('unknown sockstat format');
+      return Number(m[1]);
+    };
+    const tw = num(v4, /^TCP: .*\btw (\d+)/m);
+    return {
+      tcp: num(v4, /^TCP: inuse (\d+)/m) + tw > 0,
+      tcp6: num(v6, /^TCP6: inuse (\d+)/m) + tw > 0,
+      udp: num(v4, /^UDP: inuse (\d+)/m) > 0,
+      udp6: num(v6, /^UDP6: inuse (\d+)/m) > 0,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 function nsLink(pid: number | 'self'): string | undefined {
   try {
     return readlinkSync(`/proc/${pid}/ns/net`);
@@ -869,6 +905,7 @@ function metrics(ctx: CollectorContext) {
     readSeconds: get('dockward_connections_read_seconds', () => new Histogram({ name: 'dockward_connections_read_seconds', help: 'One read of every namespace (after the container list)', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: r })),
     sockets: get('dockward_connections_sockets', () => new Histogram({ name: 'dockward_connections_sockets', help: 'Sockets in one namespace read', buckets: [1, 10, 100, 1000, 10000, 100000], registers: r })),
     namespaces: get('dockward_connections_namespaces', () => new Gauge({ name: 'dockward_connections_namespaces', help: 'Network namespaces read in the last tick', registers: r })),
+    skipped: get('dockward_connections_tables_skipped_total', () => new Counter({ name: 'dockward_connections_tables_skipped_total', help: 'Socket tables not read because the namespace counters said they were empty', registers: r })),
     available: get('dockward_connections_available', () => new Gauge({ name: 'dockward_connections_available', help: '1 when the connections collector reads socket tables', registers: r })),
   };
 }

@@ -110,12 +110,14 @@ describe('connections collector (real dockerd, real Elasticsearch; traffic on 12
   it('containers sharing one network namespace are read once: one document per socket, named after the container of its process', async () => {
     const { id: a } = await runContainer(docker, { name: `${ns}-owner`, cmd: ['sleep', '300'] });
     const { id: b } = await runContainer(docker, { name: `${ns}-joined`, cmd: ['sh', '-c', 'sleep 2; sleep 60 | nc -l -p 5555'], hostConfig: { NetworkMode: `container:${a}` } });
+    // Other runs may listen on 5555 in their own containers on this engine: only these two containers count.
+    const ours = { bool: { filter: [{ term: { 'destination.port': 5555 } }, { terms: { 'container.id': [a, b] } }] } };
     const docs = await eventually('the listener of the joined container', async () => {
-      const d = await fetchAll<Doc>(es, net, { term: { 'destination.port': 5555 } });
+      const d = await fetchAll<Doc>(es, net, ours);
       return d.some((x) => x.event.action === 'listener_opened') ? d : undefined;
     });
     await sleep(3000);
-    const listeners = (await fetchAll<Doc>(es, net, { term: { 'destination.port': 5555 } })).filter((d) => d.event.action === 'listener_opened');
+    const listeners = (await fetchAll<Doc>(es, net, ours)).filter((d) => d.event.action === 'listener_opened');
     assert.equal(listeners.length, 1, JSON.stringify(docs.map((d) => [d.container?.name, d.message])));
     assert.equal(listeners[0].container.id, b, 'the listener belongs to the container whose process holds it');
     assert.equal(listeners[0].process.command_line, 'nc -l -p 5555');
@@ -166,7 +168,8 @@ describe('connections collector (real dockerd, real Elasticsearch; traffic on 12
   it('thousands of connections in one read are summarised (bounded documents, every connection counted)', async () => {
     const n = 1500;
     const node = ['/opt/node/lib/ld-linux-x86-64.so.2', '--library-path', '/opt/node/lib', '/opt/node/node', '-e',
-      `const net=require('net');net.createServer(()=>{}).listen(7000,'127.0.0.1',()=>{setTimeout(()=>{for(let i=0;i<${n};i++)net.connect(7000,'127.0.0.1')},2500)});setInterval(()=>{},1e6)`];
+      // Batches of 100 and a deep backlog: a full accept queue drops the handshake's last ACK and leaves a client end without its server end.
+      `const net=require('net');net.createServer(()=>{}).listen({port:7000,host:'127.0.0.1',backlog:4096},()=>{let k=0;const go=()=>{for(let i=0;i<100&&k<${n};i++,k++)net.connect(7000,'127.0.0.1');if(k<${n})setTimeout(go,10)};setTimeout(go,2500)});setInterval(()=>{},1e6)`];
     const { id } = await runContainer(docker, {
       name: `${ns}-many`, cmd: node,
       hostConfig: { Binds: [`${process.execPath}:/opt/node/node:ro`, '/usr/lib/x86_64-linux-gnu:/opt/node/lib:ro'] },
