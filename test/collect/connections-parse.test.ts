@@ -69,13 +69,11 @@ describe('/proc/net tables (captured from real containers)', () => {
     assert.deepEqual(parseProcNet(TCP.split('\n')[0] + '\n\n   7: 0100007F:115C\n', 'tcp'), []);
   });
 
-  it('parses 20,000 sockets in well under a second (bench/connections.ts has the figures)', () => {
+  it('parses every one of 20,000 sockets (speed: bench/connections.ts)', () => {
     const line = TCP.split('\n')[2];
     const big = TCP.split('\n')[0] + '\n' + Array.from({ length: 20_000 }, () => line).join('\n') + '\n';
-    const t0 = process.hrtime.bigint();
-    const n = parseProcNet(big, 'tcp').length;
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    assert.equal(n, 20_000);
-    assert.ok(ms < 1000, `${ms} ms`);
+    const parsed = parseProcNet(big, 'tcp');
+    assert.equal(parsed.length, 20_000);
+    assert.deepEqual(parsed[19_999], parsed[0]);
   });
 });

@@ -16,7 +16,12 @@ export async function waitForCount(client: Client, index: string, expected: numb
   let n = 0;
   for (;;) {
     watch?.();
-    n = await count(client, index, query);
+    // Right after a data stream is made, or while the node restarts in a drill, a search may find
+    // no active shard: that is "not yet", not a failure (the deadline still bounds the wait).
+    n = await count(client, index, query).catch((err: { meta?: { statusCode?: number } }) => {
+      if (err.meta?.statusCode === 503 || /no_shard_available|unavailable_shards/.test(String(err))) return n;
+      throw err;
+    });
     if (n >= expected || Date.now() > deadline) return n;
     await new Promise((r) => setTimeout(r, 250));
   }
