@@ -23,6 +23,8 @@ import { RuleSource } from './detect/rule-source';
 import { AlertBus } from './notify/alert-bus';
 import { Notifier } from './notify/notifier';
 import { Responder } from './respond/responder';
+import { AnomalyDetector } from './anomaly/detector';
+import { ANOMALY_RULE } from './anomaly/alert';
 
 /**
  * Builds the parts from a validated config and connects them:
@@ -43,6 +45,7 @@ export class Pipeline {
   private readonly correlator: DroppedBinaryCorrelator | undefined;
   private readonly notifier: Notifier | undefined;
   private readonly responder: Responder | undefined;
+  private readonly anomaly: AnomalyDetector | undefined;
   private http: Server | undefined;
 
   constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
@@ -66,14 +69,18 @@ export class Pipeline {
       this.detector = new Detector(this.rules.load(), cfg.detect, cfg.namespace, (env) => alerts.publish(env, (e) => queue.push(e)), telemetry);
       this.correlator = new DroppedBinaryCorrelator();
     }
+    if (cfg.anomaly.enabled) this.anomaly = new AnomalyDetector(cfg.anomaly, cfg.state_dir, cfg.namespace, (env) => queue.push(env), (env) => this.detector?.raise(ANOMALY_RULE, env), telemetry);
     const detector = this.detector;
     const correlator = this.correlator;
+    const anomaly = this.anomaly;
     const output: Output = {
       send: (env: Envelope) => {
         // enrich (correlate) → detect → ship
         correlator?.observe(env);
         detector?.inspect(env);
         queue.push(env);
+        // after the push: the anomaly document follows the stats document it scores
+        anomaly?.observe(env);
       },
       get writable() {
         return queue.writable;
@@ -87,6 +94,7 @@ export class Pipeline {
       if (ev.Action === 'destroy') {
         metadata.forget(ev.Actor.ID);
         correlator?.forget(ev.Actor.ID);
+        anomaly?.forget(ev.Actor.ID);
       }
     });
     this.collectors = buildCollectors(cfg.collectors, {
@@ -99,6 +107,7 @@ export class Pipeline {
     this.sink.start();
     this.heartbeat.start();
     this.rules?.start();
+    this.anomaly?.start();
     for (const c of this.collectors) await c.start();
     // Replay engine events from the oldest cursor any collector needs (events the engine still holds).
     const since = this.collectors.map((c) => c.eventsSince?.()).filter((s): s is bigint => s !== undefined);
@@ -112,6 +121,7 @@ export class Pipeline {
     this.rules?.stop();
     await this.events.stop();
     await Promise.all(this.collectors.map((c) => c.stop()));
+    this.anomaly?.stop();
     this.detector?.flush();
     // Audit documents of actions under way go into the queue before the sink drains it.
     await this.responder?.drain();

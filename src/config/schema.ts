@@ -17,6 +17,7 @@ import { httpConfig } from '../telemetry/http-server';
 import { heartbeatConfig } from '../telemetry/heartbeat';
 import { duration } from './units';
 import { detectConfig } from '../detect/detector';
+import { anomalyConfig } from '../anomaly/detector';
 import { spoolConfig } from '../ship/spool';
 import { memoryQueueConfig } from '../ship/queue';
 import { notifyConfig } from '../notify/registry';
@@ -75,6 +76,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     detect: detectConfig,
+    anomaly: anomalyConfig,
     notify: notifyConfig,
     respond: respondConfig,
     logging: loggingConfig,

@@ -86,6 +86,11 @@ export class Detector {
     this.telemetry.ruleEvaluations.inc(rules.length);
   }
 
+  /** A finding no rule produced (a sustained anomaly score), grouped and alerted like a rule's. */
+  raise(rule: Rule, env: Envelope): void {
+    this.finding(rule, env);
+  }
+
   /** Closes every open group now (shutdown): summaries are sent rather than lost. */
   flush(): void {
     for (const g of [...this.groups.values()]) this.close(g);

@@ -11,7 +11,7 @@ import { optionalComponents } from './optional-components';
 export const STREAMS: Array<['logs' | 'metrics', string]> = [
   ['logs', 'dockward.container'], ['logs', 'dockward.event'], ['logs', 'dockward.process'], ['logs', 'dockward.network'],
   ['logs', 'dockward.file'], ['logs', 'dockward.config'], ['logs', 'dockward.posture'], ['logs', 'dockward.alert'], ['logs', 'dockward.audit'],
-  ['logs', 'dockward.internal'], ['logs', 'dockward.deadletter'], ['metrics', 'dockward.stats'],
+  ['logs', 'dockward.internal'], ['logs', 'dockward.deadletter'], ['metrics', 'dockward.stats'], ['metrics', 'dockward.anomaly'],
 ];
 const SETTINGS = 'dockward@settings';
 const MAPPINGS = 'dockward@mappings';

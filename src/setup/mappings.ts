@@ -1,4 +1,5 @@
 import { EcsFlat } from '@elastic/ecs';
+import { SIGNALS as ANOMALY_SIGNALS } from '../anomaly/signals';
 
 /**
  * Explicit mappings for every field dockward writes. ECS fields take their type, `ignore_above`
@@ -93,6 +94,16 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   ...Object.fromEntries(['netns', 'side', 'state', 'owners.name'].map((f) => [`dockward.network.${f}`, { type: 'keyword', ignore_above: 1024 }])),
   ...Object.fromEntries(['inode', 'count', 'owners.pid', 'burst.ports', 'burst.sample'].map((f) => [`dockward.network.${f}`, { type: 'long' }])),
   ...Object.fromEntries(['baseline', 'first_listener', 'short_lived', 'summary'].map((f) => [`dockward.network.${f}`, { type: 'boolean' }])),
+  // Anomaly scores (src/anomaly): one document per container and stats interval.
+  'dockward.anomaly.score': { type: 'float' },
+  'dockward.anomaly.threshold': { type: 'float' },
+  'dockward.anomaly.warm': { type: 'boolean' },
+  ...Object.fromEntries(['top', 'baseline_from'].map((f) => [`dockward.anomaly.${f}`, { type: 'keyword' }])),
+  'dockward.anomaly.explanation': { type: 'keyword', ignore_above: 1024 },
+  ...Object.fromEntries(['streak', 'samples'].map((f) => [`dockward.anomaly.${f}`, { type: 'long' }])),
+  ...Object.fromEntries(
+    ANOMALY_SIGNALS.flatMap((sig) => ['score', 'value', 'baseline', 'cad', 'level'].map((f) => [`dockward.anomaly.signals.${sig}.${f}`, { type: 'float' }])),
+  ),
   // A JSON log line's own fields, parsed by the container-logs pipeline; any keys, one mapping.
   'dockward.json': { type: 'flattened' },
   'dockward.alert.group_id': { type: 'keyword' },

@@ -1,0 +1,151 @@
+/**
+ * Scores every container continuously from the documents on their way to the queue: process,
+ * exec and log documents are counted, and each stats document closes an interval, is scored by the
+ * container's model and gives one document in metrics-dockward.anomaly-<ns>. A score at or over
+ * the threshold for `sustain` intervals in a row, once the model is warm, is a finding handed to
+ * the rule detector's grouping (first alert at once, one summary per window).
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { baseFields } from '../enrich/ecs';
+import { deterministicId, streamName, type Envelope } from '../ship/envelope';
+import type { Telemetry } from '../telemetry/telemetry';
+import { ContainerModel, modelConfig } from './model';
+import { SignalAccumulator } from './signals';
+import { ModelStore } from './store';
+
+export const anomalyConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    model: modelConfig,
+    /** score (0–100) at or over which an interval counts toward an alert */
+    threshold: z.number().min(0).max(100).default(70),
+    /** intervals in a row at or over the threshold before an alert (one stray interval is noise) */
+    sustain: z.number().int().min(1).default(3),
+    /** when learned baselines are written to <state_dir>/anomaly-models.json (also at shutdown) */
+    persist_schedule: z
+      .string()
+      .refine((v) => cron.validate(v), 'not a valid cron expression (six fields with seconds, or five)')
+      .default('0 */5 * * * *'),
+  })
+  .strict()
+  .prefault({});
+export type AnomalyConfig = z.output<typeof anomalyConfig>;
+
+export const ANOMALY_DATASET = 'dockward.anomaly';
+export const ANOMALY_RULE_ID = 'dockward-anomaly-score';
+
+type Doc = Record<string, unknown>;
+interface Entry {
+  image: string;
+  model: ContainerModel;
+  signals: SignalAccumulator;
+  from: 'container' | 'image' | 'new';
+  streak: number;
+  lastScore: number;
+}
+
+export class AnomalyDetector {
+  private readonly entries = new Map<string, Entry>();
+  private readonly store: ModelStore;
+  private readonly index: string;
+  private readonly base: Record<string, unknown>;
+  private task: ScheduledTask | undefined;
+
+  constructor(
+    private readonly cfg: AnomalyConfig,
+    stateDir: string,
+    namespace: string,
+    private readonly emit: (env: Envelope) => void,
+    /** a sustained anomaly: the anomaly document that crossed, to be grouped and alerted */
+    private readonly raise: (env: Envelope) => void,
+    private readonly telemetry: Telemetry,
+  ) {
+    this.store = new ModelStore(join(stateDir, 'anomaly-models.json'));
+    this.index = streamName('metrics', ANOMALY_DATASET, namespace);
+    this.base = baseFields('metrics', ANOMALY_DATASET, namespace);
+  }
+
+  start(): void {
+    const r = this.store.load();
+    if (r.error) this.telemetry.event('anomaly.restore.failed', 'warn', `anomaly baselines not restored from ${this.store.file}: ${r.error}`);
+    else this.telemetry.event('anomaly.restored', 'info', `anomaly baselines restored: ${r.containers} containers, ${r.images} images`);
+    this.task = cron.schedule(this.cfg.persist_schedule, () => this.persist(), { noOverlap: true, name: 'dockward-anomaly-persist' });
+  }
+
+  stop(): void {
+    void this.task?.stop();
+    this.persist();
+  }
+
+  forget(containerId: string): void {
+    this.entries.delete(containerId);
+    this.store.forget(containerId);
+  }
+
+  observe(env: Envelope): void {
+    const doc = env.doc;
+    const ds = (doc.data_stream as { dataset?: string } | undefined)?.dataset;
+    if (ds !== 'dockward.stats' && ds !== 'dockward.process' && ds !== 'dockward.container') return;
+    const container = doc.container as { id?: string; image?: { name?: string } } | undefined;
+    if (!container?.id) return;
+    const e = this.entry(container.id, container.image?.name ?? '');
+    if (ds === 'dockward.process') e.signals.countProcess(doc);
+    else if (ds === 'dockward.container') e.signals.countLog(doc);
+    else this.interval(e, doc, container.id);
+  }
+
+  private entry(id: string, image: string): Entry {
+    let e = this.entries.get(id);
+    if (!e) {
+      const saved = this.store.lookup(id, image);
+      e = { image, model: new ContainerModel(this.cfg.model, saved?.model), signals: new SignalAccumulator(), from: saved?.from ?? 'new', streak: 0, lastScore: 0 };
+      this.entries.set(id, e);
+    }
+    return e;
+  }
+
+  private interval(e: Entry, stats: Doc, containerId: string): void {
+    const v = e.signals.fromStats(stats);
+    if (!v) return;
+    const s = e.model.update(v);
+    e.lastScore = s.score;
+    e.streak = s.warm && s.score >= this.cfg.threshold ? e.streak + 1 : 0;
+    const c = stats.container as Record<string, unknown>;
+    const env: Envelope = {
+      index: this.index,
+      id: deterministicId(containerId, String(stats['@timestamp']), 'anomaly'),
+      doc: {
+        '@timestamp': stats['@timestamp'],
+        message: s.explanation,
+        event: { kind: 'metric', category: ['host'], type: ['info'], dataset: ANOMALY_DATASET, module: 'dockward', created: new Date().toISOString() },
+        container: { id: c.id, name: c.name, image: c.image, labels: c.labels, runtime: c.runtime },
+        dockward: {
+          anomaly: {
+            score: s.score,
+            warm: s.warm,
+            top: s.top,
+            explanation: s.explanation,
+            threshold: this.cfg.threshold,
+            streak: e.streak,
+            samples: e.model.sampleCount,
+            baseline_from: e.from,
+            signals: s.signals,
+          },
+        },
+        ...this.base,
+      },
+    };
+    this.emit(env);
+    if (e.streak >= this.cfg.sustain) this.raise(env);
+  }
+
+  private persist(): void {
+    try {
+      this.store.save([...this.entries].map(([id, e]) => ({ id, image: e.image, model: e.model.snapshot(), calm: e.streak === 0 && e.lastScore < this.cfg.threshold })));
+    } catch (err) {
+      this.telemetry.event('anomaly.persist.failed', 'warn', `anomaly baselines not saved to ${this.store.file}: ${(err as Error).message}`);
+    }
+  }
+}

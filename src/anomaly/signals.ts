@@ -1,0 +1,102 @@
+/**
+ * The per-container signals the anomaly model reads, built from the documents dockward already
+ * ships: one vector per stats document, with the counters of process/exec/log documents seen since
+ * the previous one turned into per-minute rates. Block I/O comes as running totals, so rates are
+ * taken here from our own previous sample.
+ */
+type Doc = Record<string, unknown>;
+
+export const SIGNALS = ['cpu', 'memory', 'network_rx', 'network_tx', 'disk_read', 'disk_write', 'pids', 'process_starts', 'exec_sessions', 'log_lines', 'stderr_share'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+/** What the signal means, for explanations. */
+export const SIGNAL_LABEL: Record<Signal, string> = {
+  cpu: 'CPU %',
+  memory: 'memory (MiB)',
+  network_rx: 'network received (KiB/s)',
+  network_tx: 'network sent (KiB/s)',
+  disk_read: 'disk read (KiB/s)',
+  disk_write: 'disk written (KiB/s)',
+  pids: 'processes',
+  process_starts: 'process starts per minute',
+  exec_sessions: 'exec sessions per minute',
+  log_lines: 'log lines per minute',
+  stderr_share: 'share of log lines on stderr (%)',
+};
+
+/**
+ * The smallest standard deviation each level baseline assumes, in the units above: noise below it
+ * is never a deviation (an idle container's CPU wobbles by a few tenths of a percent).
+ */
+export const SIGNAL_FLOOR: Record<Signal, number> = {
+  cpu: 5,
+  memory: 16,
+  network_rx: 64,
+  network_tx: 64,
+  disk_read: 256,
+  disk_write: 256,
+  pids: 2,
+  process_starts: 2,
+  exec_sessions: 1,
+  log_lines: 30,
+  stderr_share: 10,
+};
+
+export type Vector = Partial<Record<Signal, number>>;
+
+interface Counters {
+  processStarts: number;
+  execSessions: number;
+  logLines: number;
+  stderrLines: number;
+}
+
+/** Per-container accumulation between two stats documents. */
+export class SignalAccumulator {
+  private counters: Counters = { processStarts: 0, execSessions: 0, logLines: 0, stderrLines: 0 };
+  private prev: { ms: number; read: number; write: number } | undefined;
+
+  countProcess(doc: Doc): void {
+    const ev = doc.event as { type?: string[]; provider?: string; action?: string } | undefined;
+    if (!ev?.type?.includes('start')) return;
+    // A container's first `top` snapshot lists processes that may have started long ago.
+    if ((doc.dockward as { process?: { first_snapshot?: boolean } } | undefined)?.process?.first_snapshot) return;
+    if (ev.provider === 'exec') this.counters.execSessions++;
+    else this.counters.processStarts++;
+  }
+
+  countLog(doc: Doc): void {
+    this.counters.logLines++;
+    if (doc.stream === 'stderr') this.counters.stderrLines++;
+  }
+
+  /** The vector for a stats document; undefined for the first one (no interval yet). */
+  fromStats(doc: Doc): Vector | undefined {
+    const ms = Date.parse(String(doc['@timestamp']));
+    const d = doc.docker as { cpu?: { pct?: number }; memory?: { usage?: { bytes?: number } }; network?: { rx?: { rate?: number }; tx?: { rate?: number } }; pids?: number } | undefined;
+    const disk = (doc.container as { disk?: { read?: { bytes?: number }; write?: { bytes?: number } } } | undefined)?.disk;
+    const read = disk?.read?.bytes ?? 0;
+    const write = disk?.write?.bytes ?? 0;
+    const prev = this.prev;
+    this.prev = { ms, read, write };
+    const c = this.counters;
+    this.counters = { processStarts: 0, execSessions: 0, logLines: 0, stderrLines: 0 };
+    if (!prev || !(ms > prev.ms)) return undefined;
+    const secs = (ms - prev.ms) / 1000;
+    const perMin = 60 / secs;
+    const v: Vector = {
+      process_starts: c.processStarts * perMin,
+      exec_sessions: c.execSessions * perMin,
+      log_lines: c.logLines * perMin,
+      stderr_share: c.logLines ? (100 * c.stderrLines) / c.logLines : 0,
+      disk_read: Math.max(0, read - prev.read) / secs / 1024,
+      disk_write: Math.max(0, write - prev.write) / secs / 1024,
+    };
+    if (d?.cpu?.pct !== undefined) v.cpu = d.cpu.pct;
+    if (d?.memory?.usage?.bytes !== undefined) v.memory = d.memory.usage.bytes / 2 ** 20;
+    if (d?.network?.rx?.rate !== undefined) v.network_rx = d.network.rx.rate / 1024;
+    if (d?.network?.tx?.rate !== undefined) v.network_tx = d.network.tx.rate / 1024;
+    if (d?.pids !== undefined) v.pids = d.pids;
+    return v;
+  }
+}
