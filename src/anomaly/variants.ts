@@ -35,8 +35,11 @@ export const VARIANTS: Record<string, (s: SeriesInfo) => Scorer> = {
   /** range learned in the probationary rows, then frozen, the quantiser spanning k× that range */
   cadWarmupX2: cad({ range: 'warmup', combine: 'cad', span_factor: 2 }),
   cadWarmupX3: cad({ range: 'warmup', combine: 'cad', span_factor: 3 }),
+  cadWarmupX15: cad({ range: 'warmup', combine: 'cad', span_factor: 1.5 }),
+  /** X2 with the level deviation gated in as the container model does */
+  cadWarmupX2Gated: cad({ range: 'warmup', combine: 'gated', span_factor: 2 }),
   /** the container model's combination: level, or CAD scaled by min(1, z/z0) */
   cadGated: cad({ range: 'expanding', combine: 'gated' }),
 };
 
-export const DEFAULT_VARIANT = 'cadGated';
+export const DEFAULT_VARIANT = 'cadWarmupX2';
