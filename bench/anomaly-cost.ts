@@ -2,15 +2,15 @@
  * What the anomaly model costs per container: retained heap per container model and CPU per 1,000
  * container-intervals (one interval = one stats document through SignalAccumulator and
  * ContainerModel, as in `dockward run`), with every signal varying like a busy service's.
- *   node --expose-gc dist/bench/anomaly-cost.js [containers=200] [intervals=720]
- * 720 intervals = 2 hours at the default 10 s stats schedule: long enough for CAD's contexts to
+ *   node --expose-gc dist/bench/anomaly-cost.js [containers=50] [intervals=360]
+ * 360 intervals = 1 hour at the default 10 s stats schedule: long enough for CAD's contexts to
  * near their cap.
  */
 import { ContainerModel, modelConfig } from '../src/anomaly/model';
 import { SignalAccumulator } from '../src/anomaly/signals';
 
-const containers = Number(process.argv[2] ?? 200);
-const intervals = Number(process.argv[3] ?? 720);
+const containers = Number(process.argv[2] ?? 50);
+const intervals = Number(process.argv[3] ?? 360);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.warn('run with --expose-gc for a retained-memory figure');
 
