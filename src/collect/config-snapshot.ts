@@ -57,26 +57,15 @@ export function securitySettings(c: Docker.ContainerInspectInfo) {
  */
 export class ConfigSnapshotCollector extends PeriodicCollector<string> {
   readonly name = 'config';
-  private readonly onEvent = (ev: EngineEvent) => {
+  protected override onEngineEvent(ev: EngineEvent): void {
     // At create too: a container that then fails to start (or starts for a moment) is on record.
     if (ev.Type === 'container' && (ev.Action === 'create' || ev.Action === 'start' || ev.Action === 'update')) {
       void this.ctx.metadata.refresh(ev.Actor.ID).then((m) => m && this.poll(m)).catch(() => undefined);
     }
-  };
+  }
 
   constructor(ctx: CollectorContext, cfg: ConfigSnapshotConfig) {
     super(ctx, cfg, 'logs', DATASET);
-  }
-
-  override async start(): Promise<void> {
-    await super.start();
-    this.ctx.events.on('event', this.onEvent);
-    void this.tick();
-  }
-
-  override async stop(): Promise<void> {
-    this.ctx.events.off('event', this.onEvent);
-    await super.stop();
   }
 
   protected async poll(meta: ContainerMeta): Promise<void> {

@@ -3,6 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { z } from 'zod';
 import { duration } from '../config/units';
 import { baseFields } from '../enrich/ecs';
+import type { EngineEvent } from '../docker/event-stream';
 import type { ContainerMeta } from '../enrich/metadata';
 import { streamName } from '../ship/envelope';
 import type { Collector, CollectorContext } from './collector';
@@ -58,12 +59,25 @@ export abstract class PeriodicCollector<S> implements Collector {
   /** Polls one container; documents go to ctx.output. */
   protected abstract poll(meta: ContainerMeta): Promise<void>;
 
+  /**
+   * For collectors that also judge a container when the engine says something happened to it
+   * (create, start…): subscribed while running, and such a collector runs one round at start
+   * rather than waiting for its schedule.
+   */
+  protected onEngineEvent?(ev: EngineEvent): void;
+  private readonly engineListener = (ev: EngineEvent) => this.onEngineEvent?.(ev);
+
   async start(): Promise<void> {
     this.running = true;
     this.task = cron.schedule(this.periodic.schedule, () => this.tick(), { noOverlap: true, name: `dockward-${this.name}` });
+    if (this.onEngineEvent) {
+      this.ctx.events.on('event', this.engineListener);
+      void this.tick();
+    }
   }
 
   async stop(): Promise<void> {
+    this.ctx.events.off('event', this.engineListener);
     this.running = false;
     await this.task?.stop();
     for (const t of this.timers) clearTimeout(t);

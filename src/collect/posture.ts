@@ -27,28 +27,18 @@ export class PostureCollector extends PeriodicCollector<Verdicts> {
   private readonly others = new Map<string, Verdicts>();
   /** The scheduled round in progress: its stamp, the images already judged and every finding for the host score. */
   private round: { scan: ScanStamp; images: Set<string>; findings: Finding[] } | undefined;
-  private readonly onEvent = (ev: EngineEvent) => {
-    if (ev.Type === 'container' && (ev.Action === 'create' || ev.Action === 'start' || ev.Action === 'update')) {
-      const scan = { time: new Date(Number(ev.nano / 1_000_000n)).toISOString(), trigger: ev.Action, id: `${ev.Action}:${ev.nano}` };
-      void this.scanContainer(ev.Actor.ID, scan).catch((err) => this.failed(ev.Actor.ID, err));
-    }
-    if (ev.Type === 'container' && ev.Action === 'destroy') this.state.delete(ev.Actor.ID);
-  };
 
   constructor(ctx: CollectorContext, cfg: PostureConfig) {
     super(ctx, cfg, 'logs', POSTURE_DATASET);
     this.scanner = new PostureScanner(ctx.docker, cfg);
   }
 
-  override async start(): Promise<void> {
-    await super.start();
-    this.ctx.events.on('event', this.onEvent);
-    void this.tick();
-  }
-
-  override async stop(): Promise<void> {
-    this.ctx.events.off('event', this.onEvent);
-    await super.stop();
+  protected override onEngineEvent(ev: EngineEvent): void {
+    if (ev.Type === 'container' && (ev.Action === 'create' || ev.Action === 'start' || ev.Action === 'update')) {
+      const scan = { time: new Date(Number(ev.nano / 1_000_000n)).toISOString(), trigger: ev.Action, id: `${ev.Action}:${ev.nano}` };
+      void this.scanContainer(ev.Actor.ID, scan).catch((err) => this.failed(ev.Actor.ID, err));
+    }
+    if (ev.Type === 'container' && ev.Action === 'destroy') this.state.delete(ev.Actor.ID);
   }
 
   /** The daemon, then every running container (staggered by the base class), then the host's score. */

@@ -20,6 +20,8 @@ export class DroppedBinaryCorrelator {
   observe(env: Envelope): void {
     const doc = env.doc;
     const dataset = (doc.data_stream as { dataset?: string } | undefined)?.dataset;
+    // Every log line passes here: leave at once unless it is a file or process document.
+    if (dataset !== 'dockward.file' && dataset !== 'dockward.process') return;
     const container = (doc.container as { id?: string } | undefined)?.id;
     const types = (doc.event as { type?: string[] } | undefined)?.type ?? [];
     if (!container) return;
