@@ -3,6 +3,12 @@
  * The container's score is its most anomalous signal's, ×100; every signal's score is reported as
  * its contribution, and the top one names the cause. The largest rather than a sum: eleven
  * mostly-quiet signals would otherwise add their noise into a score nobody can explain.
+ *
+ * Only a rise counts toward the container's score by default: an attack adds activity (CPU, process
+ * starts, connections, log lines), and a signal dropping below its baseline — a loop that skipped a
+ * beat, a `top` poll that missed a one-second process — is reported with its score and `below: true`
+ * but raises nothing. `model.drops: true` counts drops too, for operators who want to hear that a
+ * container went quiet.
  */
 import { z } from 'zod';
 import { SIGNAL_FLOOR, SIGNAL_LABEL, SIGNALS, type Signal, type Vector } from './signals';
@@ -16,6 +22,8 @@ export const modelConfig = z
     max_contexts: z.number().int().min(100).default(1000),
     /** intervals the level baseline averages over */
     baseline_span: z.number().int().min(2).default(360),
+    /** count a signal falling below its baseline toward the container's score, not only a rise */
+    drops: z.boolean().default(false),
   })
   .strict()
   .prefault({});
@@ -34,7 +42,7 @@ export interface Scored {
   top: Signal;
   explanation: string;
   /** per signal: score 0–100, value, baseline mean */
-  signals: Partial<Record<Signal, { score: number; value: number; baseline: number; cad: number; level: number }>>;
+  signals: Partial<Record<Signal, { score: number; value: number; baseline: number; cad: number; level: number; below: boolean }>>;
 }
 
 export class ContainerModel {
@@ -84,15 +92,17 @@ export class ContainerModel {
       const baseline = d.baselineMean;
       const r = d.update(x, SIGNAL_FLOOR[s]);
       const score = Math.round(r.raw * 1000) / 10;
-      out[s] = { score, value: round(x), baseline: round(baseline), cad: round(r.cad), level: round(r.level) };
+      const below = x < baseline;
+      out[s] = { score, value: round(x), baseline: round(baseline), cad: round(r.cad), level: round(r.level), below };
+      if (below && !this.cfg.drops) continue;
       if (score > best) {
         best = score;
         top = s;
       }
     }
-    const t = out[top];
-    const dir = t && t.value < t.baseline ? 'below' : 'above';
-    const explanation = t ? `${SIGNAL_LABEL[top]} at ${t.value}, ${dir} its usual ${t.baseline} (${top} scores ${t.score})` : 'no signal';
+    const t = best >= 0 ? out[top] : undefined;
+    const dir = t?.below ? 'below' : 'above';
+    const explanation = t ? `${SIGNAL_LABEL[top]} at ${t.value}, ${dir} its usual ${t.baseline} (${top} scores ${t.score})` : 'no signal above its baseline';
     return { score: Math.max(0, best), warm: this.warm, top, explanation, signals: out };
   }
 

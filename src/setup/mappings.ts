@@ -104,6 +104,7 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   ...Object.fromEntries(
     ANOMALY_SIGNALS.flatMap((sig) => ['score', 'value', 'baseline', 'cad', 'level'].map((f) => [`dockward.anomaly.signals.${sig}.${f}`, { type: 'float' }])),
   ),
+  ...Object.fromEntries(ANOMALY_SIGNALS.map((sig) => [`dockward.anomaly.signals.${sig}.below`, { type: 'boolean' }])),
   // A JSON log line's own fields, parsed by the container-logs pipeline; any keys, one mapping.
   'dockward.json': { type: 'flattened' },
   'dockward.alert.group_id': { type: 'keyword' },

@@ -33,4 +33,24 @@ describe('anomaly core', () => {
     assert.equal(jump.top, 'cpu');
     assert.ok(jump.score >= 90, `cpu jump scores ${jump.score}`);
   });
+
+  it('a drop below the baseline is reported but counts only when drops are asked for', () => {
+    // a busy container: about a process start a second, counted per 2 s interval (so 30, 60 or 90 a minute)
+    const v = (i: number): Vector => ({ cpu: 3, process_starts: [60, 30, 90, 60][i % 4] });
+    const run = (drops: boolean) => {
+      const m = new ContainerModel(modelConfig.parse({ warmup: 20, drops }));
+      for (let i = 0; i < 200; i++) m.update(v(i));
+      return [m.update({ cpu: 3, process_starts: 0 }), m.update({ cpu: 3, process_starts: 0 }), m.update({ cpu: 3, process_starts: 600 })];
+    };
+    const [quiet, quieter, burst] = run(false);
+    assert.equal(quiet.signals.process_starts?.below, true);
+    assert.ok((quieter.signals.process_starts?.score ?? 0) >= 70, `the drop itself scores ${quieter.signals.process_starts?.score}`);
+    assert.ok(quiet.score < 70 && quieter.score < 70, `container scores ${quiet.score}, ${quieter.score} for a drop`);
+    assert.equal(burst.top, 'process_starts');
+    assert.ok(burst.score >= 90, `a burst scores ${burst.score}`);
+    const [, counted] = run(true);
+    assert.equal(counted.top, 'process_starts');
+    assert.ok(counted.score >= 70, `with drops counted the container scores ${counted.score}`);
+    assert.match(counted.explanation, /below its usual/);
+  });
 });
