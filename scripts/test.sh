@@ -24,6 +24,8 @@ if [ "$mode" != unit ]; then
   t0=$SECONDS; scripts/elasticsearch.sh start plain; echo "elasticsearch (plain) ready after $((SECONDS - t0)) s" >&2
   t0=$SECONDS; scripts/elasticsearch.sh start tls; echo "elasticsearch (tls) ready after $((SECONDS - t0)) s" >&2
   t0=$SECONDS; scripts/elasticsearch.sh start tiny; echo "elasticsearch (tiny) ready after $((SECONDS - t0)) s" >&2
+  # The pipelines' real ingest engine (the test Elasticsearch has no ingest processors).
+  t0=$SECONDS; scripts/opensearch.sh start; echo "opensearch ready after $((SECONDS - t0)) s" >&2
   # Every run leaves a few dozen test data streams behind, and a node holds 1000 shards at most
   # (the minimal distribution cannot delete data streams): start afresh well before that.
   for p in plain tls tiny; do
@@ -35,6 +37,7 @@ if [ "$mode" != unit ]; then
   eval "$(scripts/elasticsearch.sh env plain)"
   eval "$(scripts/elasticsearch.sh env tls | sed 's/^DWTEST_ES_/DWTEST_TLS_/')"
   eval "$(scripts/elasticsearch.sh env tiny | sed 's/^DWTEST_ES_/DWTEST_TINY_/')"
+  eval "$(scripts/opensearch.sh env)"
   set +a
   export DWTEST_ENGINES=1
 fi
