@@ -1,7 +1,8 @@
 import type { Client } from '@elastic/elasticsearch';
-import { connectors, esQueryRules, type EsQueryRule } from './alert-rules';
+import { esQueryRules } from './alert-rules';
 import { hashOf, putIfChanged, reasonOf, skipped } from './hashed';
-import { KibanaClient, KibanaError } from './kibana-client';
+import { KibanaClient } from './kibana-client';
+import { installKibanaRules } from './kibana-rules';
 import { defaultAssetOptions, type AssetOptions } from './setup-config';
 import type { SetupContext, SetupStep, StepResult } from './step';
 import { watchDefs } from './watch-defs';
@@ -38,33 +39,6 @@ async function installWatches(client: Client, opts: AssetOptions): Promise<StepR
   return results;
 }
 
-async function installRules(kibana: KibanaClient, opts: AssetOptions): Promise<StepResult[]> {
-  const results: StepResult[] = [];
-  for (const c of connectors(opts.watchers)) {
-    const path = kibana.spacePath(`/api/actions/connector/${c.id}`);
-    const exists = await kibana.json('GET', path).then(() => true, (e) => { if (e instanceof KibanaError && e.status === 404) return false; throw e; });
-    if (exists) await kibana.json('PUT', path, { name: c.name, config: c.config });
-    else await kibana.json('POST', path, { name: c.name, connector_type_id: c.connector_type_id, config: c.config });
-    results.push({ step: STEP, target: `Kibana connector ${c.id}`, status: exists ? 'updated' : 'created', message: c.connector_type_id });
-  }
-  for (const { id, rule } of esQueryRules(opts.watchers, opts.namespace ?? '*')) {
-    const hash = hashOf(rule);
-    const tagged: EsQueryRule = { ...rule, tags: [...rule.tags, `dockward-hash:${hash}`] };
-    const path = kibana.spacePath(`/api/alerting/rule/${id}`);
-    results.push(await putIfChanged(STEP, `Kibana rule ${id}`, hash,
-      async () => {
-        const got = await kibana.json<{ tags?: string[] }>('GET', path).catch((e) => { if (e instanceof KibanaError && e.status === 404) return null; throw e; });
-        return got ? (got.body.tags ?? []).find((t) => t.startsWith('dockward-hash:'))?.slice('dockward-hash:'.length) ?? '' : null;
-      },
-      async () => {
-        const { rule_type_id: _t, consumer: _c, enabled: _e, ...update } = tagged;
-        await kibana.json('POST', path, tagged).catch((e) => (e instanceof KibanaError && e.status === 409 ? kibana.json('PUT', path, update) : Promise.reject(e)));
-      },
-      `.es-query ${rule.name}`));
-  }
-  return results;
-}
-
 /**
  * Alerting without writing queries: Watcher watches where the licence allows them; otherwise the
  * equivalent Kibana `.es-query` rules with Basic connectors (server log, index); otherwise one
@@ -84,7 +58,7 @@ export const watchersStep: SetupStep = {
     const why = await watcherUnavailable(ctx);
     if (!why) return installWatches(ctx.client, opts);
     if (opts.kibana.url) {
-      const rules = await installRules(new KibanaClient({ ...opts.kibana, url: opts.kibana.url }), opts);
+      const rules = await installKibanaRules(new KibanaClient({ ...opts.kibana, url: opts.kibana.url }), opts);
       return [skipped(STEP, 'Watcher', `${why}; installing Kibana rules instead`), ...rules];
     }
     return [skipped(STEP, 'alerts', `${why}, and setup.kibana.url is not set for the Basic-licence Kibana rules`)];
