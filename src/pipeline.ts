@@ -76,6 +76,7 @@ export class Pipeline {
     const output: Output = {
       send: (env: Envelope) => {
         // enrich (correlate) → detect → ship
+        telemetry.countRead(env.index);
         correlator?.observe(env);
         detector?.inspect(env);
         queue.push(env);

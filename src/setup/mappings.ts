@@ -1,5 +1,6 @@
 import { EcsFlat } from '@elastic/ecs';
 import { SIGNALS as ANOMALY_SIGNALS } from '../anomaly/signals';
+import { SHIPPER_FIELDS } from '../telemetry/shipper-stats';
 
 /**
  * Explicit mappings for every field dockward writes. ECS fields take their type, `ignore_above`
@@ -49,6 +50,8 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   ...Object.fromEntries(
     ['uptime_s', 'interval_s', 'followed_containers', 'queue_documents', 'queue_bytes', 'acked', 'duplicate', 'dead_lettered', 'dropped'].map((f) => [`dockward.heartbeat.${f}`, { type: 'long' }]),
   ),
+  // The heartbeat's per-beat shipper figures (src/telemetry/shipper-stats.ts).
+  ...SHIPPER_FIELDS,
   'docker.cpu.pct': { type: 'float' },
   'docker.cpu.online_cpus': { type: 'integer' },
   'docker.memory.usage.bytes': { type: 'long' },

@@ -43,6 +43,8 @@ export class ElasticsearchSink {
   private inFlight = 0;
   private lastOk = 0;
   private lastError: { at: number; reason: string } | undefined;
+  /** When each batch now in flight was taken from the queue: the oldest is the shipper's lag. */
+  private readonly takenAt = new Set<{ at: number }>();
 
   constructor(
     private readonly client: Client,
@@ -50,7 +52,16 @@ export class ElasticsearchSink {
     private readonly cfg: SinkConfig,
     private readonly namespace: string,
     private readonly telemetry: Telemetry,
-  ) {}
+  ) {
+    telemetry.unackedSeconds = () => this.oldestUnackedSeconds();
+  }
+
+  /** Seconds since the oldest batch still without outcomes was taken (0 when none is in flight). */
+  oldestUnackedSeconds(): number {
+    let oldest = Infinity;
+    for (const t of this.takenAt) oldest = Math.min(oldest, t.at);
+    return oldest === Infinity ? 0 : (Date.now() - oldest) / 1000;
+  }
 
   start(): void {
     this.running = true;
@@ -99,10 +110,13 @@ export class ElasticsearchSink {
         continue;
       }
       this.inFlight++;
+      const taken = { at: Date.now() };
+      this.takenAt.add(taken);
       try {
         await this.deliver(batch);
       } finally {
         this.inFlight--;
+        this.takenAt.delete(taken);
       }
     }
   }

@@ -3,6 +3,7 @@ import { duration } from '../config/units';
 import { baseFields } from '../enrich/ecs';
 import { deterministicId, streamName } from '../ship/envelope';
 import type { DocumentQueue } from '../ship/queue';
+import { shipperFields } from './shipper-stats';
 import type { Telemetry } from './telemetry';
 
 export const heartbeatConfig = z
@@ -22,6 +23,8 @@ export class Heartbeat {
   private readonly started = Date.now();
   private readonly base: Record<string, unknown>;
   private readonly host: string;
+  /** The registry at the previous beat: the shipper fields are deltas from it. */
+  private prev: { snap: Record<string, number>; at: number } = { snap: {}, at: Date.now() };
 
   constructor(private readonly cfg: HeartbeatConfig, private readonly queue: DocumentQueue, private readonly telemetry: Telemetry, private readonly namespace: string) {
     this.base = baseFields('logs', DATASET, namespace);
@@ -39,10 +42,14 @@ export class Heartbeat {
   }
 
   private async beat(): Promise<void> {
+    // The slot (and so the _id) is taken before any await: beats fired an interval apart never share one.
+    const at = Date.now();
+    const slot = Math.floor(at / this.cfg.interval);
     const snap = await this.telemetry.snapshot();
-    const slot = Math.floor(Date.now() / this.cfg.interval);
+    const shipper = shipperFields(snap, this.prev.snap, at - this.prev.at, this.queue);
+    this.prev = { snap, at };
     const doc = {
-      '@timestamp': new Date().toISOString(),
+      '@timestamp': new Date(at).toISOString(),
       message: 'dockward heartbeat',
       event: { kind: 'metric', category: ['host'], type: ['info'], action: 'heartbeat', dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
       dockward: {
@@ -57,6 +64,7 @@ export class Heartbeat {
           dead_lettered: snap['dockward_documents_total{outcome=dead_lettered}'] ?? 0,
           dropped: snap['dockward_documents_total{outcome=dropped}'] ?? 0,
         },
+        shipper,
       },
       ...this.base,
     };

@@ -23,7 +23,12 @@ export class Telemetry {
   readonly ruleEvaluations: Counter;
   readonly alerts: Counter<'rule'>;
   readonly ruleMatches: Counter<'rule'>;
+  readonly documentsRead: Counter<'dataset'>;
+  readonly unackedAge: Gauge;
   private peak = 0;
+  private readonly readBy = new Map<string, Counter.Internal>();
+  /** Set by the sink: seconds since the oldest batch still waiting for Elasticsearch's answer was taken. */
+  unackedSeconds: () => number = () => 0;
 
   constructor(readonly logger: winston.Logger) {
     const r = [this.registry];
@@ -41,6 +46,10 @@ export class Telemetry {
     this.ruleMatches = new Counter({ name: 'dockward_rule_matches_total', help: 'Documents matched, by rule (before grouping)', labelNames: ['rule'], registers: r });
     this.alerts = new Counter({ name: 'dockward_alerts_total', help: 'Alert groups opened, by rule', labelNames: ['rule'], registers: r });
     this.internalLogErrors = new Counter({ name: 'dockward_internal_log_errors_total', help: 'Failures of shipping dockward\'s own log to Elasticsearch', registers: r });
+    this.documentsRead = new Counter({ name: 'dockward_documents_read_total', help: 'Documents the collectors read, by data stream dataset', labelNames: ['dataset'], registers: r });
+    // Read when scraped (and by the heartbeat's snapshot), so a retry that never returns still shows its age.
+    const self = this;
+    this.unackedAge = new Gauge({ name: 'dockward_oldest_unacked_seconds', help: 'Age of the oldest bulk batch Elasticsearch has not answered yet (retries included)', registers: r, collect() { this.set(self.unackedSeconds()); } });
     this.logLag = new Gauge({ name: 'dockward_log_lag_seconds', help: 'Engine time between the newest line read and the newest acknowledged, per container', labelNames: ['container'], registers: r });
   }
 
@@ -51,6 +60,16 @@ export class Telemetry {
       this.peak = bytes;
       this.queuePeakBytes.set(bytes);
     }
+  }
+
+  /** One document read by a collector, counted by the dataset of its data stream (`logs-<dataset>-<ns>`). */
+  countRead(index: string): void {
+    let c = this.readBy.get(index);
+    if (!c) {
+      c = this.documentsRead.labels(index.split('-')[1] ?? index);
+      this.readBy.set(index, c);
+    }
+    c.inc();
   }
 
   event(name: string, level: 'error' | 'warn' | 'info' | 'debug', message: string, fields: Record<string, unknown> = {}): void {

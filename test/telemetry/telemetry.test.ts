@@ -34,6 +34,16 @@ describe('own telemetry: metrics, health, heartbeat, own log in Elasticsearch', 
     const actions = new Set(logs.map((d) => d.event.action));
     for (const a of ['pipeline.started', 'logs.follow.start', 'pipeline.stopped']) assert.ok(actions.has(a), `${a} in ${[...actions]}`);
     assert.ok(logs.every((d) => d.event.dataset === 'dockward.internal'));
+    // Each beat carries what happened since the previous one: over all beats, every line read once.
+    type Shipper = { read: { log_lines: number; sources: { container: number } }; output: { acked: number; retried: number }; spool: { bytes: number }; lag: { log_s: number; unacked_s: number } };
+    const shipped = (await fetchAll<{ event: { action: string }; dockward?: { shipper?: Shipper } }>(es, internal)).filter((d) => d.event.action === 'heartbeat').map((d) => d.dockward!.shipper!);
+    const total = (f: (s: Shipper) => number) => shipped.reduce((n, s) => n + f(s), 0);
+    assert.equal(total((s) => s.read.log_lines), 300, 'lines read, summed over the beats');
+    assert.equal(total((s) => s.read.sources.container), 300, 'container log documents read, summed over the beats');
+    assert.ok(total((s) => s.output.acked) >= 300, 'acked, summed over the beats');
+    assert.equal(total((s) => s.output.retried), 0);
+    assert.ok(shipped.some((s) => s.spool.bytes > 0), 'the disk spool held bytes at some beat');
+    assert.ok(shipped.every((s) => s.lag.log_s >= 0 && s.lag.unacked_s >= 0));
   });
 
   it('reports degraded health while Elasticsearch cannot be reached', async () => {
