@@ -8,6 +8,7 @@ export const DATA_VIEWS: DataViewSpec[] = [
   { id: 'dockward-files', name: 'dockward: file drift', title: 'logs-dockward.file-*' },
   { id: 'dockward-config', name: 'dockward: container configuration', title: 'logs-dockward.config-*' },
   { id: 'dockward-stats', name: 'dockward: container stats', title: 'metrics-dockward.stats-*' },
+  { id: 'dockward-anomaly', name: 'dockward: anomaly scores', title: 'metrics-dockward.anomaly-*' },
   { id: 'dockward-internal', name: 'dockward: own logs and heartbeats', title: 'logs-dockward.internal-*' },
   { id: 'dockward-deadletter', name: 'dockward: dead letters', title: 'logs-dockward.deadletter-*' },
 ];

@@ -6,6 +6,8 @@ import { DASHBOARDS, savedObjects } from '../../src/kibana/bundle';
 import { generatedFiles } from '../../src/kibana/generate';
 import { MIGRATION_VERSION, type LensPanel, type SavedObject } from '../../src/kibana/model';
 import { SEARCHES } from '../../src/kibana/searches';
+import { dataView } from '../../src/kibana/data-views';
+import { READ_SOURCES, SHIPPER_FIELDS } from '../../src/telemetry/shipper-stats';
 import { ROOT } from '../support/engines';
 import { AGGREGATABLE, panelFields, searchFields, templateFields } from './fields';
 
@@ -98,5 +100,35 @@ describe('Kibana assets (structure)', () => {
       }
     }
     for (const s of SEARCHES) for (const f of searchFields(s)) assert.ok(fields.has(f), `${s.id}: ${f} is mapped`);
+  });
+
+  it('Shipper health charts what each heartbeat carries; Resources charts the anomaly scores', () => {
+    const fields = templateFields();
+    for (const f of Object.keys(SHIPPER_FIELDS)) assert.ok(['long', 'float'].includes(fields.get(f)?.type ?? ''), `${f} is mapped numeric (${fields.get(f)?.type})`);
+    const charted = (id: string) => {
+      const lensPanels = DASHBOARDS.find((d) => d.id === id)!.panels.filter((p): p is LensPanel => p.kind === 'lens');
+      return new Map(lensPanels.flatMap((p) => panelFields(p).aggregated.map((f) => [f, p] as const)));
+    };
+    const shipper = charted('dockward-shipper');
+    const wanted = [
+      'dockward.shipper.read.log_lines', 'dockward.shipper.read.engine_events', 'dockward.shipper.read.documents', ...READ_SOURCES.map((s) => `dockward.shipper.read.sources.${s}`),
+      ...['acked', 'duplicate', 'retried', 'dead_lettered', 'dropped'].map((o) => `dockward.shipper.output.${o}`),
+      'dockward.shipper.spool.bytes', 'dockward.shipper.spool.records', 'dockward.shipper.queue.documents', 'dockward.shipper.lag.log_s', 'dockward.shipper.lag.unacked_s',
+    ];
+    for (const f of wanted) {
+      const p = shipper.get(f);
+      assert.ok(p, `a Shipper health panel charts ${f}`);
+      assert.deepEqual(p.where, [{ field: 'event.action', is: 'heartbeat' }], `${p.id} reads heartbeats only`);
+      // Per-beat counters add up per bucket; a max of them would show one beat's worth.
+      const m = p.metrics.find((x) => x.op !== 'count' && x.field === f)!;
+      assert.equal(m.op, f.includes('.read.') || f.includes('.output.') ? 'sum' : 'max', `${p.id}: ${f} aggregated as ${m.op}`);
+    }
+    const resources = charted('dockward-resources');
+    for (const f of ['dockward.anomaly.score', 'dockward.anomaly.top']) {
+      const p = resources.get(f);
+      assert.ok(p, `a Resources panel charts ${f}`);
+      assert.equal(dataView(p.dataView).title, 'metrics-dockward.anomaly-*');
+    }
+    assert.ok(byKey.has('index-pattern/dockward-anomaly'), 'the anomaly data view is in the bundle');
   });
 });

@@ -83,6 +83,11 @@ export async function startLab(es: Client): Promise<Lab> {
     wait(attack, 'logs-dockward.config', 2, a),
     wait(attack, 'logs-dockward.deadletter', 1, a),
     wait(attack, 'logs-dockward.internal', 3, a, { term: { 'event.action': 'heartbeat' } }),
+    // Shipper health: beats that counted lines read and documents acked (dockward.shipper.*).
+    wait(attack, 'logs-dockward.internal', 1, a, { range: { 'dockward.shipper.read.log_lines': { gt: 0 } } }),
+    wait(attack, 'logs-dockward.internal', 1, a, { range: { 'dockward.shipper.output.acked': { gt: 0 } } }),
+    // Resources: anomaly scores, written per stats interval from the first ones on (warm or not).
+    wait(attack, 'metrics-dockward.anomaly', 2, a, { term: { 'container.name': `${attack}-web` } }),
     wait(attack, 'logs-dockward.container', 20, a),
     wait(benign, 'logs-dockward.container', 20, b),
     wait(benign, 'logs-dockward.internal', 3, b, { term: { 'event.action': 'heartbeat' } }),

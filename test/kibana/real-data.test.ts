@@ -86,6 +86,27 @@ describe('Kibana panels, saved searches and watches over a real dockward run', (
     }
   });
 
+  it('Shipper health and anomaly panels carry real figures: lines read, acked, spool, lag; scores for the lab\'s containers', async () => {
+    const index = `logs-dockward.internal-${lab.attack}`;
+    const agg = (op: 'sum' | 'max', field: string) => ({ [op]: { field } });
+    const res = await es.search({
+      index, size: 0, query: { term: { 'event.action': 'heartbeat' } },
+      aggs: {
+        lines: agg('sum', 'dockward.shipper.read.log_lines'), container: agg('sum', 'dockward.shipper.read.sources.container'), read: agg('sum', 'dockward.shipper.read.documents'),
+        acked: agg('sum', 'dockward.shipper.output.acked'), spool: agg('max', 'dockward.shipper.spool.bytes'), lag: agg('max', 'dockward.shipper.lag.log_s'), unacked: agg('max', 'dockward.shipper.lag.unacked_s'),
+      },
+    });
+    const v = (k: string) => (res.aggregations?.[k] as { value: number | null }).value;
+    process.stdout.write(`# heartbeats: ${JSON.stringify(Object.fromEntries(Object.keys(res.aggregations ?? {}).map((k) => [k, v(k)])))}\n`);
+    assert.ok(v('lines')! > 0 && v('container')! > 0, 'log lines read were counted');
+    assert.ok(v('read')! >= v('container')!, 'every source adds to documents read');
+    assert.ok(v('acked')! > 0, 'acknowledged documents were counted');
+    assert.ok(v('spool')! > 0, 'the disk spool (the default queue) holds bytes');
+    assert.ok(v('lag') !== null && v('unacked') !== null, 'lag fields are present in the beats');
+    const anomaly = await es.count({ index: `metrics-dockward.anomaly-${lab.attack}`, query: { bool: { filter: [{ term: { 'container.name': `${lab.attack}-web` } }, { exists: { field: 'dockward.anomaly.score' } }, { exists: { field: 'dockward.anomaly.top' } }] } } });
+    assert.ok(anomaly.count >= 2, `anomaly scores for ${lab.attack}-web: ${anomaly.count}`);
+  });
+
   it('each watch\'s search runs for real; its condition fires on the attack run and stays quiet on the benign one', async () => {
     const cfg = watchersConfig.parse({ heartbeat_stale: '6s', burst_threshold: 5, interval: '5m' });
     await lab.stopAttack();

@@ -4,7 +4,7 @@ import { count, lens, over, top } from './helpers';
 export const resources: DashboardSpec = {
   id: 'dockward-resources',
   title: '[dockward] Resources',
-  description: 'Per-container CPU, memory, network, block I/O and pids from the stats samples.',
+  description: 'Per-container CPU, memory, network, block I/O and pids from the stats samples, and the anomaly score per container with the signal behind it.',
   timeFrom: 'now-4h',
   panels: [
     lens('containers', 'Containers sampled', 'metric', 'dockward-stats', { metrics: [{ op: 'unique_count', field: 'container.id', label: 'Containers' }], w: 16, h: 8 }),
@@ -14,6 +14,14 @@ export const resources: DashboardSpec = {
     lens('memory', 'Memory % of limit by container', 'line', 'dockward-stats', { buckets: [over(), top('container.name', 10)], metrics: [{ op: 'max', field: 'docker.memory.pct' }] }),
     lens('rx', 'Network received bytes/s', 'area_stacked', 'dockward-stats', { buckets: [over(), top('container.name', 10)], metrics: [{ op: 'average', field: 'docker.network.rx.rate' }] }),
     lens('pids', 'Pids', 'line', 'dockward-stats', { buckets: [over(), top('container.name', 10)], metrics: [{ op: 'max', field: 'docker.pids' }] }),
+    // Scores are written from a container's first stats intervals on, warm or not (dockward.anomaly.warm says whether the baseline is trusted yet).
+    lens('anomaly', 'Anomaly score by container (0-100)', 'line', 'dockward-anomaly', { buckets: [over(), top('container.name', 10)], metrics: [{ op: 'max', field: 'dockward.anomaly.score' }], w: 32 }),
+    lens('anomaly-top', 'Top anomaly signal', 'donut', 'dockward-anomaly', { buckets: [top('dockward.anomaly.top', 11, 'Signal')], metrics: [count('Intervals')], w: 16 }),
+    lens('anomaly-table', 'Anomaly by container', 'table', 'dockward-anomaly', {
+      buckets: [top('container.name', 50, 'Container'), top('dockward.anomaly.top', 3, 'Top signal')],
+      metrics: [{ op: 'max', field: 'dockward.anomaly.score', label: 'Score (max)' }, { op: 'average', field: 'dockward.anomaly.score', label: 'Score (avg)' }, { op: 'max', field: 'dockward.anomaly.samples', label: 'Samples' }],
+      w: 48,
+    }),
     lens('table', 'Containers', 'table', 'dockward-stats', {
       buckets: [top('container.name', 50, 'Container')],
       metrics: [
