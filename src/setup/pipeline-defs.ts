@@ -8,15 +8,21 @@ import type { IngestProcessorContainer, IngestPutPipelineRequest } from '@elasti
 export const INGESTED = 'dockward-ingested';
 export const CONTAINER_LOGS = 'dockward-container-logs';
 
+// Each step may fail on the same odd document that failed the pipeline (run on OpenSearch: an
+// `event` that is a string refused `event.kind`, and with it the whole document), so none of them
+// may stop the handler; the tag, which cannot fail, comes first.
 const keepOnFailure: IngestProcessorContainer[] = [
-  { set: { field: 'event.kind', value: 'pipeline_error' } },
-  { set: { field: 'error.message', value: '{{{ _ingest.on_failure_message }}}' } },
   { append: { field: 'tags', value: ['dockward_pipeline_error'] } },
+  { set: { field: 'error.message', value: '{{{ _ingest.on_failure_message }}}', ignore_failure: true } },
+  { set: { field: 'event.kind', value: 'pipeline_error', ignore_failure: true } },
 ];
 
-/** An Apache/nginx common or combined access-log line, mapped onto ECS. */
+/**
+ * An Apache/nginx common or combined access-log line, mapped onto ECS. A "-" referrer or user
+ * agent is the server saying "none": no field, not the string "-" (seen on OpenSearch's grok).
+ */
 export const ACCESS_LOG_PATTERN =
-  '^%{IPORHOST:source.address} %{NOTSPACE} %{NOTSPACE} \\[%{HTTPDATE}\\] "(?:%{WORD:http.request.method} %{NOTSPACE:url.original}(?: HTTP/%{NUMBER:http.version})?|%{DATA})" %{NUMBER:http.response.status_code:int} (?:%{NUMBER:http.response.body.bytes:long}|-)(?: "%{DATA:http.request.referrer}" "%{DATA:user_agent.original}")?';
+  '^%{IPORHOST:source.address} %{NOTSPACE} %{NOTSPACE} \\[%{HTTPDATE}\\] "(?:%{WORD:http.request.method} %{NOTSPACE:url.original}(?: HTTP/%{NUMBER:http.version})?|%{DATA})" %{NUMBER:http.response.status_code:int} (?:%{NUMBER:http.response.body.bytes:long}|-)(?: "(?:-|%{DATA:http.request.referrer})" "(?:-|%{DATA:user_agent.original})")?';
 export const URL_PATTERN = '^%{URIPATH:url.path}(?:\\?%{GREEDYDATA:url.query})?$';
 
 export const PIPELINES: IngestPutPipelineRequest[] = [
