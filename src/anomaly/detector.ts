@@ -87,12 +87,13 @@ export class AnomalyDetector {
   observe(env: Envelope): void {
     const doc = env.doc;
     const ds = (doc.data_stream as { dataset?: string } | undefined)?.dataset;
-    if (ds !== 'dockward.stats' && ds !== 'dockward.process' && ds !== 'dockward.container') return;
+    if (ds !== 'dockward.stats' && ds !== 'dockward.process' && ds !== 'dockward.container' && ds !== 'dockward.file') return;
     const container = doc.container as { id?: string; image?: { name?: string } } | undefined;
     if (!container?.id) return;
     const e = this.entry(container.id, container.image?.name ?? '');
     if (ds === 'dockward.process') e.signals.countProcess(doc);
     else if (ds === 'dockward.container') e.signals.countLog(doc);
+    else if (ds === 'dockward.file') e.signals.countFile(doc);
     else this.interval(e, doc, container.id);
   }
 

@@ -1,12 +1,12 @@
 /**
  * The per-container signals the anomaly model reads, built from the documents dockward already
- * ships: one vector per stats document, with the counters of process/exec/log documents seen since
+ * ships: one vector per stats document, with the counters of process/exec/log/file documents seen since
  * the previous one turned into per-minute rates. Block I/O comes as running totals, so rates are
  * taken here from our own previous sample.
  */
 type Doc = Record<string, unknown>;
 
-export const SIGNALS = ['cpu', 'memory', 'network_rx', 'network_tx', 'disk_read', 'disk_write', 'pids', 'process_starts', 'exec_sessions', 'log_lines', 'stderr_share'] as const;
+export const SIGNALS = ['cpu', 'memory', 'network_rx', 'network_tx', 'disk_read', 'disk_write', 'pids', 'process_starts', 'exec_sessions', 'log_lines', 'stderr_share', 'new_files'] as const;
 export type Signal = (typeof SIGNALS)[number];
 
 /** What the signal means, for explanations. */
@@ -22,6 +22,7 @@ export const SIGNAL_LABEL: Record<Signal, string> = {
   exec_sessions: 'exec sessions per minute',
   log_lines: 'log lines per minute',
   stderr_share: 'share of log lines on stderr (%)',
+  new_files: 'new files per minute',
 };
 
 /**
@@ -40,6 +41,9 @@ export const SIGNAL_FLOOR: Record<Signal, number> = {
   exec_sessions: 1,
   log_lines: 30,
   stderr_share: 10,
+  // Drift scans once a minute while stats come every few seconds, so a steady file or two a minute
+  // reads as a burst in one interval and 0 in the others: the floor keeps that rhythm ordinary.
+  new_files: 10,
 };
 
 export type Vector = Partial<Record<Signal, number>>;
@@ -49,11 +53,12 @@ interface Counters {
   execSessions: number;
   logLines: number;
   stderrLines: number;
+  newFiles: number;
 }
 
 /** Per-container accumulation between two stats documents. */
 export class SignalAccumulator {
-  private counters: Counters = { processStarts: 0, execSessions: 0, logLines: 0, stderrLines: 0 };
+  private counters: Counters = empty();
   private prev: { ms: number; read: number; write: number } | undefined;
 
   countProcess(doc: Doc): void {
@@ -70,6 +75,18 @@ export class SignalAccumulator {
     if (doc.stream === 'stderr') this.counters.stderrLines++;
   }
 
+  /**
+   * A drift document (dockward.file) for a path that appeared in the container's filesystem diff.
+   * The first scan of a container reports its whole diff (`dockward.drift.baseline`): files
+   * written long before dockward looked, not new ones.
+   */
+  countFile(doc: Doc): void {
+    const ev = doc.event as { type?: string[] } | undefined;
+    if (!ev?.type?.includes('creation')) return;
+    if ((doc.dockward as { drift?: { baseline?: boolean } } | undefined)?.drift?.baseline) return;
+    this.counters.newFiles++;
+  }
+
   /** The vector for a stats document; undefined for the first one (no interval yet). */
   fromStats(doc: Doc): Vector | undefined {
     const ms = Date.parse(String(doc['@timestamp']));
@@ -80,7 +97,7 @@ export class SignalAccumulator {
     const prev = this.prev;
     this.prev = { ms, read, write };
     const c = this.counters;
-    this.counters = { processStarts: 0, execSessions: 0, logLines: 0, stderrLines: 0 };
+    this.counters = empty();
     if (!prev || !(ms > prev.ms)) return undefined;
     const secs = (ms - prev.ms) / 1000;
     const perMin = 60 / secs;
@@ -89,6 +106,7 @@ export class SignalAccumulator {
       exec_sessions: c.execSessions * perMin,
       log_lines: c.logLines * perMin,
       stderr_share: c.logLines ? (100 * c.stderrLines) / c.logLines : 0,
+      new_files: c.newFiles * perMin,
       disk_read: Math.max(0, read - prev.read) / secs / 1024,
       disk_write: Math.max(0, write - prev.write) / secs / 1024,
     };
@@ -99,4 +117,8 @@ export class SignalAccumulator {
     if (d?.pids !== undefined) v.pids = d.pids;
     return v;
   }
+}
+
+function empty(): Counters {
+  return { processStarts: 0, execSessions: 0, logLines: 0, stderrLines: 0, newFiles: 0 };
 }

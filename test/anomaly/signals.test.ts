@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import winston from 'winston';
+import { AnomalyDetector, anomalyConfig } from '../../src/anomaly/detector';
+import { SignalAccumulator, SIGNALS, SIGNAL_FLOOR, SIGNAL_LABEL } from '../../src/anomaly/signals';
+import { CUSTOM_FIELDS } from '../../src/setup/mappings';
+import { Telemetry } from '../../src/telemetry/telemetry';
+import type { Envelope } from '../../src/ship/envelope';
+
+const t0 = Date.parse('2026-01-01T00:00:00Z');
+const stats = (i: number, id = 'c1'): Record<string, unknown> => ({
+  '@timestamp': new Date(t0 + i * 10_000).toISOString(),
+  data_stream: { dataset: 'dockward.stats' },
+  container: { id, name: 'web', image: { name: 'nginx:1' } },
+  docker: { cpu: { pct: 1 }, memory: { usage: { bytes: 64 * 2 ** 20 } }, pids: 3 },
+});
+/** a drift document as src/collect/drift.ts writes it */
+const file = (type: 'creation' | 'change' | 'deletion', path: string, baseline = false, id = 'c1'): Record<string, unknown> => ({
+  '@timestamp': new Date(t0).toISOString(),
+  data_stream: { dataset: 'dockward.file' },
+  event: { kind: 'event', category: ['file'], type: [type], action: `file_${type}`, dataset: 'dockward.file' },
+  file: { path },
+  container: { id, name: 'web', image: { name: 'nginx:1' } },
+  dockward: { drift: { baseline: baseline || undefined } },
+});
+
+describe('anomaly signals: new files', () => {
+  it('new_files is a signal with a label and a floor, so its fields are mapped', () => {
+    assert.ok(SIGNALS.includes('new_files'));
+    assert.equal(SIGNAL_LABEL.new_files, 'new files per minute');
+    assert.ok(SIGNAL_FLOOR.new_files > 0);
+    // src/setup/mappings.ts builds the per-signal fields from SIGNALS
+    for (const f of ['score', 'value', 'baseline', 'cad', 'level']) assert.deepEqual(CUSTOM_FIELDS[`dockward.anomaly.signals.new_files.${f}`], { type: 'float' });
+    assert.deepEqual(CUSTOM_FIELDS['dockward.anomaly.signals.new_files.below'], { type: 'boolean' });
+  });
+
+  it('counts created files per minute since the previous stats document, not changes, deletions or the first scan', () => {
+    const a = new SignalAccumulator();
+    assert.equal(a.fromStats(stats(0)), undefined);
+    for (let k = 0; k < 5; k++) a.countFile(file('creation', `/tmp/old${k}`, true));
+    assert.equal(a.fromStats(stats(1))?.new_files, 0, 'the baseline scan is not new files');
+    a.countFile(file('creation', '/tmp/x'));
+    a.countFile(file('creation', '/tmp/y'));
+    a.countFile(file('change', '/etc/hosts'));
+    a.countFile(file('deletion', '/tmp/old1'));
+    // two files in a 10 s interval: 12 a minute
+    assert.equal(a.fromStats(stats(2))?.new_files, 12);
+    assert.equal(a.fromStats(stats(3))?.new_files, 0, 'counters restart each interval');
+  });
+
+  it('the detector observes drift documents: a burst of new files in a quiet container is named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-anomaly-files-'));
+    try {
+      const out: Envelope[] = [];
+      const raised: Envelope[] = [];
+      const cfg = anomalyConfig.parse({ model: { warmup: 20 }, sustain: 1 });
+      const d = new AnomalyDetector(cfg, dir, 'test', (e) => out.push(e), (e) => raised.push(e), new Telemetry(winston.createLogger({ silent: true })));
+      const env = (doc: Record<string, unknown>): Envelope => ({ index: 'x', id: String(out.length), doc });
+      // one file a minute, as a drift scan every 6th interval would report it
+      for (let i = 0; i < 120; i++) {
+        if (i % 6 === 0) d.observe(env(file('creation', `/var/cache/f${i}`)));
+        d.observe(env(stats(i)));
+      }
+      const calm = out.slice(30).map((e) => (e.doc.dockward as { anomaly: { score: number } }).anomaly.score);
+      assert.ok(Math.max(...calm) < 70, `steady files score at most ${Math.max(...calm)}`);
+      for (let k = 0; k < 200; k++) d.observe(env(file('creation', `/tmp/payload${k}`)));
+      d.observe(env(stats(120)));
+      const a = (out[out.length - 1].doc.dockward as { anomaly: { score: number; top: string; explanation: string } }).anomaly;
+      assert.equal(a.top, 'new_files');
+      assert.ok(a.score >= 90, `a burst of 200 new files scores ${a.score}`);
+      assert.match(a.explanation, /new files per minute at 1200/);
+      assert.equal(raised.length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
