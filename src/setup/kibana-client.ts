@@ -7,7 +7,8 @@ export interface KibanaResponse<T = unknown> { status: number; body: T }
 
 /** Kibana answered with an error status; `status` and Kibana's message are kept for the report. */
 export class KibanaError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** The parsed error body: some APIs say which objects failed in it (`attributes.objects` of an export). */
+  constructor(readonly status: number, message: string, readonly body?: unknown) {
     super(message);
   }
 }
@@ -35,6 +36,12 @@ export class KibanaClient {
     return this.send<T>(method, path, payload, payload ? { 'content-type': 'application/json' } : {});
   }
 
+  /** A JSON request whose answer is kept as text (the export API answers NDJSON, which one line would parse as JSON). */
+  jsonForText(method: string, path: string, body: unknown): Promise<KibanaResponse<string>> {
+    const payload = Buffer.from(JSON.stringify(body));
+    return this.send<string>(method, path, payload, { 'content-type': 'application/json' }, true);
+  }
+
   /** POST a file as `multipart/form-data` field `file` (the import API wants a `.ndjson` name). */
   upload<T>(path: string, filename: string, content: string): Promise<KibanaResponse<T>> {
     const boundary = `dockward${Date.now().toString(16)}${Math.random().toString(16).slice(2)}`;
@@ -46,7 +53,7 @@ export class KibanaClient {
     return this.send<T>('POST', path, body, { 'content-type': `multipart/form-data; boundary=${boundary}` });
   }
 
-  private send<T>(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>): Promise<KibanaResponse<T>> {
+  private send<T>(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>, rawOk = false): Promise<KibanaResponse<T>> {
     const url = new URL(path, this.base);
     const h: Record<string, string | number> = { 'kbn-xsrf': 'true', accept: 'application/json', ...headers };
     if (body) h['content-length'] = body.length;
@@ -70,8 +77,8 @@ export class KibanaClient {
           const status = res.statusCode ?? 0;
           if (status >= 400) {
             const msg = typeof parsed === 'object' && parsed && 'message' in parsed ? String((parsed as { message: unknown }).message) : text.slice(0, 300);
-            reject(new KibanaError(status, `Kibana ${method} ${url.pathname} answered ${status}: ${msg}`));
-          } else resolve({ status, body: parsed as T });
+            reject(new KibanaError(status, `Kibana ${method} ${url.pathname} answered ${status}: ${msg}`, parsed));
+          } else resolve({ status, body: (rawOk ? text : parsed) as T });
         });
       });
       req.on('timeout', () => req.destroy(new Error(`Kibana ${method} ${url.pathname} timed out`)));

@@ -21,7 +21,7 @@ describe('setup --dashboards: the saved-objects import client (fake Kibana on 12
   });
   const n = savedObjects().length;
 
-  it('uploads the bundle as multipart field "file" (.ndjson) with kbn-xsrf, overwrite and auth; a second run overwrites', async () => {
+  it('uploads the bundle as multipart field "file" (.ndjson) with kbn-xsrf, overwrite and auth; the first run creates all', async () => {
     const first = await dashboardsStep.run(ctx({ username: 'kadmin', password: 's3cret' }));
     assert.equal(first.length, n);
     assert.ok(first.every((r) => r.status === 'created'), JSON.stringify(first));
@@ -32,8 +32,40 @@ describe('setup --dashboards: the saved-objects import client (fake Kibana on 12
     assert.equal(s.field, 'file');
     assert.equal(s.filename, 'dockward.ndjson');
     assert.equal(s.ndjson, toNdjson());
+    assert.equal(fake.seen.at(-2)!.url, '/api/saved_objects/_export', 'asked what Kibana holds before importing');
+  });
+
+  it('a second run exports the bundle\'s ids, finds them identical and imports nothing', async () => {
+    const before = fake.seen.length;
     const second = await dashboardsStep.run(ctx({}));
-    assert.ok(second.every((r) => r.status === 'updated'), 'Kibana reports overwrite: true for objects that existed');
+    assert.equal(second.length, n);
+    assert.ok(second.every((r) => r.status === 'unchanged'), JSON.stringify(second.filter((r) => r.status !== 'unchanged')));
+    assert.deepEqual(fake.seen.slice(before).map((x) => x.url), ['/api/saved_objects/_export'], 'one export, no import');
+  });
+
+  it('re-imports only what differs in Kibana (an edited title, a removed panel), as updated; keys Kibana added do not count', async () => {
+    const dash = fake.stored.get('default|dashboard/dockward-overview')!;
+    fake.stored.set('default|dashboard/dockward-overview', { ...dash, attributes: { ...dash.attributes, panelsJSON: JSON.stringify(JSON.parse(String(dash.attributes.panelsJSON)).slice(1)) } });
+    const view = fake.stored.get('default|index-pattern/dockward-stats')!;
+    fake.stored.set('default|index-pattern/dockward-stats', { ...view, attributes: { ...view.attributes, title: 'metrics-*' } });
+    // What a migration may add: a new attribute, and a key inside a JSON-string attribute.
+    const search = fake.stored.get('default|search/dockward-dead-letters')!;
+    const source = JSON.parse(String((search.attributes.kibanaSavedObjectMeta as { searchSourceJSON: string }).searchSourceJSON));
+    fake.stored.set('default|search/dockward-dead-letters', { ...search, typeMigrationVersion: '10.9.0', attributes: { ...search.attributes, tabs: [], kibanaSavedObjectMeta: { searchSourceJSON: JSON.stringify({ ...source, highlightAll: true }) } } });
+    const r = await dashboardsStep.run(ctx({}));
+    assert.deepEqual(r.filter((x) => x.status !== 'unchanged').map((x) => `${x.status} ${x.target}`), ['updated index-pattern dockward-stats', 'updated dashboard dockward-overview']);
+    const sent = fake.seen.at(-1)!.ndjson!.trim().split('\n').map((l) => JSON.parse(l) as { type: string; id: string });
+    assert.deepEqual(sent.map((o) => `${o.type}/${o.id}`), ['index-pattern/dockward-stats', 'dashboard/dockward-overview']);
+    assert.ok((await dashboardsStep.run(ctx({}))).every((x) => x.status === 'unchanged'));
+  });
+
+  it('an object deleted in Kibana (the export\'s 400 names it) is created again; the rest stay unchanged', async () => {
+    fake.stored.delete('default|search/dockward-file-drift');
+    const before = fake.seen.length;
+    const r = await dashboardsStep.run(ctx({}));
+    assert.deepEqual(r.filter((x) => x.status !== 'unchanged').map((x) => `${x.status} ${x.target}`), ['created search dockward-file-drift']);
+    assert.deepEqual(fake.seen.slice(before).map((x) => x.url), ['/api/saved_objects/_export', '/api/saved_objects/_export', '/api/saved_objects/_import?overwrite=true'], 'asked again without the missing one, then imported it alone');
+    assert.equal(fake.seen.at(-1)!.ndjson!.trim().split('\n').length, 1);
   });
 
   it('goes to /s/<space>/ and names an unknown space', async () => {
@@ -45,6 +77,7 @@ describe('setup --dashboards: the saved-objects import client (fake Kibana on 12
   });
 
   it('reports each per-object error Kibana returns inside a 200, and marks the rest not written', async () => {
+    fake.stored.clear();
     fake.respond = (objs) => ({
       status: 200,
       body: {
