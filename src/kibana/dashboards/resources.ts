@@ -1,3 +1,4 @@
+import { SIGNALS } from '../../anomaly/signals';
 import type { DashboardSpec } from '../model';
 import { count, lens, over, top } from './helpers';
 
@@ -16,7 +17,7 @@ export const resources: DashboardSpec = {
     lens('pids', 'Pids', 'line', 'dockward-stats', { buckets: [over(), top('container.name', 10)], metrics: [{ op: 'max', field: 'docker.pids' }] }),
     // Scores are written from a container's first stats intervals on, warm or not (dockward.anomaly.warm says whether the baseline is trusted yet).
     lens('anomaly', 'Anomaly score by container (0-100)', 'line', 'dockward-anomaly', { buckets: [over(), top('container.name', 10)], metrics: [{ op: 'max', field: 'dockward.anomaly.score' }], w: 32 }),
-    lens('anomaly-top', 'Top anomaly signal', 'donut', 'dockward-anomaly', { buckets: [top('dockward.anomaly.top', 11, 'Signal')], metrics: [count('Intervals')], w: 16 }),
+    lens('anomaly-top', 'Top anomaly signal', 'donut', 'dockward-anomaly', { buckets: [top('dockward.anomaly.top', SIGNALS.length, 'Signal')], metrics: [count('Intervals')], w: 16 }),
     lens('anomaly-table', 'Anomaly by container', 'table', 'dockward-anomaly', {
       buckets: [top('container.name', 50, 'Container'), top('dockward.anomaly.top', 3, 'Top signal')],
       metrics: [{ op: 'max', field: 'dockward.anomaly.score', label: 'Score (max)' }, { op: 'average', field: 'dockward.anomaly.score', label: 'Score (avg)' }, { op: 'max', field: 'dockward.anomaly.samples', label: 'Samples' }],
