@@ -23,6 +23,16 @@ export function kibanaId(logical: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
+/**
+ * The Kibana id in one space. Rules and connectors are `multiple-isolated` saved objects: their
+ * stored id carries no space prefix, so an id is unique across all spaces, and the same id in a
+ * second space is a 409 there. The default space keeps the plain derivation; any other space gets
+ * its own ids.
+ */
+export function spaceId(logical: string, space?: string): string {
+  return kibanaId(space && space !== 'default' ? `${space}/${logical}` : logical);
+}
+
 /** What `GET /api/actions/connector/<id>` answers (snake_case since 7.13). */
 interface ConnectorResponse { id: string; name: string; connector_type_id: string; config?: Record<string, unknown>; is_preconfigured?: boolean }
 
@@ -44,8 +54,8 @@ function sameConfig(want: Record<string, unknown>, got: Record<string, unknown> 
   return Object.entries(want).every(([k, v]) => JSON.stringify(got?.[k]) === JSON.stringify(v));
 }
 
-async function installConnector(kibana: KibanaClient, c: Connector): Promise<StepResult> {
-  const id = kibanaId(c.id);
+async function installConnector(kibana: KibanaClient, c: Connector, space?: string): Promise<StepResult> {
+  const id = spaceId(c.id, space);
   const path = kibana.spacePath(`/api/actions/connector/${id}`);
   const target = `Kibana connector ${c.id}`;
   const got = await kibana.json<ConnectorResponse>('GET', path).then((r) => r.body, absent);
@@ -68,16 +78,16 @@ async function installConnector(kibana: KibanaClient, c: Connector): Promise<Ste
 }
 
 /** The rule as dockward wants it, with its actions pointing at the connectors' Kibana ids and a tag holding its hash. */
-function tagged(rule: EsQueryRule, hash: string): EsQueryRule {
-  return { ...rule, tags: [...rule.tags, `${HASH_TAG}${hash}`], actions: rule.actions.map((a) => ({ ...a, id: kibanaId(a.id) })) };
+function tagged(rule: EsQueryRule, hash: string, space?: string): EsQueryRule {
+  return { ...rule, tags: [...rule.tags, `${HASH_TAG}${hash}`], actions: rule.actions.map((a) => ({ ...a, id: spaceId(a.id, space) })) };
 }
 
-async function installRule(kibana: KibanaClient, logical: string, rule: EsQueryRule): Promise<StepResult> {
-  const id = kibanaId(logical);
+async function installRule(kibana: KibanaClient, logical: string, rule: EsQueryRule, space?: string): Promise<StepResult> {
+  const id = spaceId(logical, space);
   const path = kibana.spacePath(`/api/alerting/rule/${id}`);
   const target = `Kibana rule ${logical}`;
   const hash = hashOf(rule);
-  const body = tagged(rule, hash);
+  const body = tagged(rule, hash, space);
   // The update API takes neither the type nor the consumer (fixed at creation) nor `enabled` (its own _enable/_disable routes).
   const { rule_type_id: _t, consumer: _c, enabled: _e, ...update } = body;
   const got = await kibana.json<{ tags?: string[]; rule_type_id?: string }>('GET', path).then((r) => r.body, absent);
@@ -106,8 +116,8 @@ async function installRule(kibana: KibanaClient, logical: string, rule: EsQueryR
 export async function installKibanaRules(kibana: KibanaClient, opts: AssetOptions): Promise<StepResult[]> {
   const results: StepResult[] = [];
   try {
-    for (const c of connectors(opts.watchers)) results.push(await installConnector(kibana, c));
-    for (const { id, rule } of esQueryRules(opts.watchers, opts.namespace ?? '*')) results.push(await installRule(kibana, id, rule));
+    for (const c of connectors(opts.watchers)) results.push(await installConnector(kibana, c, opts.kibana.space));
+    for (const { id, rule } of esQueryRules(opts.watchers, opts.namespace ?? '*')) results.push(await installRule(kibana, id, rule, opts.kibana.space));
   } catch (err) {
     if (err instanceof KibanaError && err.status === 404 && opts.kibana.space && /space/i.test(err.message)) throw new Error(`Kibana has no space "${opts.kibana.space}" (${err.message})`);
     explain(err, 'create connectors and rules');

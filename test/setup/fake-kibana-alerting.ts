@@ -74,7 +74,8 @@ export class FakeKibanaAlerting {
     if (extra) return err(400, 'Bad Request', `[request body.${extra}]: definition for this key is missing`);
     if (r.method === 'POST') {
       if (!KIBANA_UUID.test(id)) return err(400, 'Bad Request', 'Predefined IDs are not allowed for saved objects with encrypted attributes unless the ID is a UUID.');
-      if (current) return err(409, 'Conflict', `Saved object [${soType}/${id}] conflict`);
+      // Rules and connectors are multiple-isolated: the stored id has no space prefix, so an id taken in any space conflicts.
+      if (current || [...store.keys()].some((k) => k.endsWith(`/${id}`))) return err(409, 'Conflict', `Saved object [${soType}/${id}] conflict`);
       if (!connector) {
         const missing = ((body.actions ?? []) as Obj[]).map((a) => String(a.id)).filter((a) => !this.connectors.has(`${space}/${a}`));
         if (missing.length) return err(400, 'Bad Request', `Failed to validate actions due to the following error: Invalid connectors: ${missing.join(', ')}`);

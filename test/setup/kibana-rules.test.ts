@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import winston from 'winston';
 import { connectors, esQueryRules, INDEX_CONNECTOR, SERVER_LOG } from '../../src/setup/alert-rules';
-import { kibanaId } from '../../src/setup/kibana-rules';
+import { kibanaId, spaceId } from '../../src/setup/kibana-rules';
 import { defaultAssetOptions, kibanaConfig, watchersConfig } from '../../src/setup/setup-config';
 import type { SetupContext } from '../../src/setup/step';
 import { watchersStep } from '../../src/setup/watchers';
@@ -109,9 +109,19 @@ describe('setup --watchers on Basic: Kibana connectors and .es-query rules (fake
   });
 
   it('goes to /s/<space>/ and names an unknown space', async () => {
-    await watchersStep.run(ctx({ space: 'secops' }));
+    await watchersStep.run(ctx({}));
+    fake.seen.length = 0;
+    // Ids are unique across spaces in Kibana: a second space needs ids of its own, or every create there is a 409.
+    const r = await watchersStep.run(ctx({ space: 'secops' }));
+    assert.deepEqual([...new Set(r.slice(1).map((x) => x.status))], ['created'], JSON.stringify(r));
     assert.ok(fake.seen.every((s) => s.url.startsWith('/s/secops/api/')));
     assert.equal([...fake.rules.keys()].filter((k) => k.startsWith('secops/')).length, 5);
+    assert.ok(fake.rules.has(`secops/${spaceId('dockward-high-alert', 'secops')}`));
+    assert.notEqual(spaceId('dockward-high-alert', 'secops'), kibanaId('dockward-high-alert'));
+    assert.equal(spaceId('dockward-high-alert', 'default'), kibanaId('dockward-high-alert'), 'the default space keeps the plain ids');
+    const actions = fake.rules.get(`secops/${spaceId('dockward-high-alert', 'secops')}`)!.actions as Array<{ id: string }>;
+    assert.deepEqual(actions.map((a) => a.id), [spaceId(SERVER_LOG, 'secops'), spaceId(INDEX_CONNECTOR, 'secops')], 'actions point at this space\'s connectors');
+    assert.ok(r.slice(1).every((x) => x.status === 'created'));
     await assert.rejects(watchersStep.run(ctx({ space: 'nope' })), /Kibana has no space "nope".*404.*space\/nope/);
   });
 
