@@ -4,6 +4,7 @@
  * contain no '_' because NAB's scorer splits result file names on it.
  */
 import { univariateSchema, UnivariateDetector } from './univariate';
+import { Hold, Likelihood, SpatialRange } from './likelihood';
 
 export interface SeriesInfo {
   /** the whole file's min and max (NAB gives these to its detectors; only 'given' variants use them) */
@@ -42,4 +43,40 @@ export const VARIANTS: Record<string, (s: SeriesInfo) => Scorer> = {
   cadGated: cad({ range: 'expanding', combine: 'gated' }),
 };
 
-export const DEFAULT_VARIANT = 'cadWarmupX2';
+/**
+ * CAD's raw score (no rest period) per quantiser span, each through its own anomaly likelihood
+ * (likelihood.ts), the largest taken; then one report per event (`hold`, a share of the
+ * probationary period, as CAD's own rest period) and a new extreme beyond `tolerance` of the range
+ * seen so far scores 1. The likelihood learns over the first half of the probationary period and
+ * fits over the second, as NAB's numenta detector sets it up.
+ */
+function likelihoodEnsemble(spans: number[], o: { average: number; hold: number; tolerance: number }) {
+  return (s: SeriesInfo): Scorer => {
+    const learn = Math.floor(s.probation / 2);
+    const parts = spans.map((span_factor) => {
+      const c = univariateSchema.parse({ warmup: s.probation, range: 'warmup', combine: 'cad', span_factor });
+      const d = new UnivariateDetector(c);
+      const l = new Likelihood({ learn, estimate: s.probation - learn, window: 8640, reestimate: 100, average: o.average });
+      return (v: number) => l.update(d.update(v).raw);
+    });
+    const hold = o.hold > 0 ? new Hold(s.probation * o.hold, 0.45) : undefined;
+    const spatial = o.tolerance >= 0 ? new SpatialRange(o.tolerance) : undefined;
+    return (v) => {
+      let m = 0;
+      for (const p of parts) m = Math.max(m, p(v));
+      const held = hold ? hold.apply(m) : m;
+      return Math.max(held, spatial ? spatial.update(v) : 0);
+    };
+  };
+}
+
+Object.assign(VARIANTS, {
+  /** X2's raw CAD score through the likelihood, plus the new-extreme check; no hold */
+  cadLikSpatial: likelihoodEnsemble([2], { average: 10, hold: 0, tolerance: 0.05 }),
+  /** the same with a 7-row average and one report per event */
+  cadLik: likelihoodEnsemble([2], { average: 7, hold: 0.2, tolerance: 0.05 }),
+  /** two quantisers (2× and 3× the probationary range), the larger likelihood */
+  cadPairLik: likelihoodEnsemble([2, 3], { average: 7, hold: 0.2, tolerance: 0.05 }),
+});
+
+export const DEFAULT_VARIANT = 'cadPairLik';
