@@ -24,6 +24,8 @@ export const ECS_FIELDS = [
   'process.working_directory', 'process.start', 'process.end', 'process.exit_code',
   'process.parent.pid', 'process.parent.name', 'process.parent.command_line', 'process.user.name', 'process.user.id',
   'process.vpid', 'process.parent.vpid', 'process.parent.executable', 'process.entry_leader.pid', 'process.entry_leader.vpid', 'process.entry_leader.name', 'process.entry_leader.executable', 'process.entry_leader.start', 'event.duration', 'process.real_user.id', 'process.group.id',
+  // The kernel collector's (docs/kernel-events.md): the rest of its process.* fields.
+  'process.parent.args', 'process.entry_leader.args', 'process.real_user.name',
   'user.name', 'user.id',
   'file.path', 'file.name', 'file.directory',
   'error.type', 'error.message', 'error.code',
@@ -92,6 +94,10 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.process.exit_race': { type: 'boolean' },
   'dockward.process.noexec': { type: 'boolean' },
   'dockward.process.resync': { type: 'boolean' },
+  // ECS 8.x field this @elastic/ecs release does not list yet (kernel documents: init or exec).
+  'process.entry_meta.type': { type: 'keyword' },
+  'dockward.process.image': { type: 'integer' },
+  'dockward.process.exit_signal': { type: 'integer' },
   'dockward.file.executed': { type: 'boolean' },
   'dockward.drift.baseline': { type: 'boolean' },
   ...Object.fromEntries(['netns', 'side', 'state', 'owners.name'].map((f) => [`dockward.network.${f}`, { type: 'keyword', ignore_above: 1024 }])),
