@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { containerFields } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
 import type { CollectorContext } from './collector';
 import { PeriodicCollector, periodicConfig } from './periodic';
 import { processDocId } from './kernel/documents';
+import { kernelCoverage, type KernelCoverage } from './kernel/coverage';
 import { bootTimeMs, commFromStat, startMs } from './kernel/procfs';
 
 export const processesConfig = periodicConfig('*/5 * * * * *', {});
@@ -31,13 +33,21 @@ interface Proc {
  * container is marked `dockward.process.first_snapshot`: its processes may have started long ago.
  * Identity: container, host pid, start time (exact from /proc/<pid>/stat when dockward shares the
  * host's PID namespace), so a re-poll after a restart gives the same ids.
+ * While the kernel collector is subscribed and healthy, a process that started after its
+ * subscription is the kernel's alone (kernel/coverage.ts says why); polling still tracks it.
  */
 export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
   readonly name = 'processes';
   private readonly bootMs = bootTimeMs();
+  private readonly kernel: KernelCoverage;
+  private readonly leftToKernel: Counter<string>;
 
   constructor(ctx: CollectorContext, cfg: ProcessesConfig) {
     super(ctx, cfg, 'logs', DATASET);
+    this.kernel = kernelCoverage(ctx);
+    const name = 'dockward_processes_left_to_kernel_total';
+    this.leftToKernel = (ctx.telemetry.registry.getSingleMetric(name) as Counter<string> | undefined)
+      ?? new Counter({ name, help: 'Process starts/ends polling saw and left to the kernel collector', labelNames: ['type'], registers: [ctx.telemetry.registry] });
   }
 
   protected async poll(meta: ContainerMeta): Promise<void> {
@@ -75,6 +85,10 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
   }
 
   private emit(meta: ContainerMeta, container: Record<string, unknown>, p: Proc, type: 'start' | 'end', first: boolean, now: number): void {
+    if (this.kernel.owns(p.start, p.exact)) {
+      this.leftToKernel.inc({ type });
+      return;
+    }
     const args = p.args.split(/\s+/).filter(Boolean);
     const exe = args[0] ?? '';
     const parent = this.state.get(meta.id)?.get(p.ppid);

@@ -1,4 +1,4 @@
-import { Counter, Gauge } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/units';
 import type { EngineEvent } from '../../docker/event-stream';
@@ -9,13 +9,17 @@ import type { Collector, CollectorContext } from '../collector';
 import { DATASET, processDocument } from './documents';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { kernelEventsBlocker, probeKernelEvents } from './netlink';
+import { kernelEventsBlocker } from './netlink';
+import { kernelCoverage, type KernelCoverage } from './coverage';
+import { metrics } from './metrics';
 import type { Leader, ProcessFact } from './process-table';
 import { bootTimeMs, readPasswd } from './procfs';
-import { isAck, type Notice, type SourceOptions, type SourceStats } from './source';
+import type { Notice, SourceOptions, SourceStats } from './source';
+
+export { kernelCheckLine } from './metrics';
 
 type WorkerMessage =
-  | { kind: 'ready'; added: number; receiveBuffer: number }
+  | { kind: 'ready'; added: number; receiveBuffer: number; since: number }
   | { kind: 'unavailable'; reason: string }
   | { kind: 'facts'; facts: ProcessFact[] }
   | { kind: 'notice'; notice: Notice }
@@ -23,8 +27,12 @@ type WorkerMessage =
 
 export const kernelConfig = z
   .object({
-    /** Off by default for now: see docs/kernel-events.md (where it runs, what it adds to polling). */
-    enabled: z.boolean().default(false),
+    /**
+     * auto: on where it can run (root in the host's user and PID namespaces), one info line where
+     * not; true: the same, but a warning when it cannot run; false: top polling only.
+     * See docs/kernel-events.md.
+     */
+    enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /** Processes remembered (for parents, sessions and end documents); the oldest go first. */
     max_processes: z.number().int().min(256).default(32768),
     /** Socket receive buffer asked for at start; doubled after each overrun up to max_receive_buffer. */
@@ -75,11 +83,13 @@ export class KernelCollector implements Collector {
   private last: SourceStats | undefined;
   private readonly m: ReturnType<typeof metrics>;
   private readonly onEngineEvent = (ev: EngineEvent) => this.engineEvent(ev);
+  private readonly coverage: KernelCoverage;
 
   constructor(private readonly ctx: CollectorContext, private readonly cfg: KernelConfig) {
     this.index = streamName('logs', DATASET, ctx.namespace);
     this.base = baseFields('logs', DATASET, ctx.namespace);
     this.m = metrics(ctx);
+    this.coverage = kernelCoverage(ctx);
   }
 
   async start(): Promise<void> {
@@ -97,6 +107,7 @@ export class KernelCollector implements Collector {
         switch (m.kind) {
           case 'ready':
             this.m.available.set(1);
+            this.coverage.subscribed(m.since);
             this.ctx.telemetry.event('kernel.started', 'info', `kernel process events: subscribed (receive buffer ${m.receiveBuffer} bytes), ${m.added} container processes found in /proc`);
             return resolve(undefined);
           case 'unavailable':
@@ -105,16 +116,22 @@ export class KernelCollector implements Collector {
             for (const f of m.facts) this.fact(f);
             return;
           case 'notice':
+            // Between an overrun and its resync the kernel may have missed processes: polling helps.
+            if (m.notice.name === 'kernel.overrun' || m.notice.name === 'kernel.resync') this.coverage.setHealthy(m.notice.name === 'kernel.resync');
             return this.ctx.telemetry.event(m.notice.name, m.notice.level, m.notice.message);
           case 'stats':
             return this.record(m.stats);
         }
       });
       worker.on('error', (err) => {
+        this.coverage.stopped();
         this.ctx.telemetry.event('kernel.worker.failed', 'error', `kernel process events stopped: ${err.message}`);
         resolve(err.message);
       });
-      worker.on('exit', () => resolve('the reader thread exited'));
+      worker.on('exit', () => {
+        this.coverage.stopped();
+        resolve('the reader thread exited');
+      });
     });
     const why = await ready;
     if (why) {
@@ -129,6 +146,7 @@ export class KernelCollector implements Collector {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.coverage.stopped();
     this.ctx.events.off('event', this.onEngineEvent);
     clearInterval(this.clockTimer);
     const w = this.worker;
@@ -148,9 +166,14 @@ export class KernelCollector implements Collector {
     return this.last;
   }
 
+  /** auto: one info line (expected where dockward is not root); true: asked for, so a warning. */
   private unavailable(reason: string): void {
     this.m.available.set(0);
-    this.ctx.telemetry.event('kernel.unavailable', 'warn', `kernel process events off: ${reason}; processes are seen by top polling only`);
+    this.coverage.stopped();
+    const asked = this.cfg.enabled === true;
+    this.ctx.telemetry.event('kernel.unavailable', asked ? 'warn' : 'info', asked
+      ? `kernel process events UNAVAILABLE although collectors.kernel.enabled is true: ${reason}; processes are seen by top polling only`
+      : `kernel process events off: ${reason}; processes are seen by top polling only (collectors.kernel.enabled: auto)`);
   }
 
   /** Worker counters are totals: the Prometheus counters grow by the difference. */
@@ -282,28 +305,4 @@ export class KernelCollector implements Collector {
     this.m.documents.inc({ type: f.type });
     this.ctx.output.send(env);
   }
-}
-
-function metrics(ctx: CollectorContext) {
-  const r = [ctx.telemetry.registry];
-  const get = <T>(name: string, make: () => T): T => (ctx.telemetry.registry.getSingleMetric(name) as T | undefined) ?? make();
-  return {
-    datagrams: get('dockward_kernel_datagrams_total', () => new Counter({ name: 'dockward_kernel_datagrams_total', help: 'Datagrams read from the process-events connector', registers: r })),
-    documents: get('dockward_kernel_documents_total', () => new Counter({ name: 'dockward_kernel_documents_total', help: 'Process documents sent', labelNames: ['type'], registers: r })),
-    execs: get('dockward_kernel_execs_total', () => new Counter({ name: 'dockward_kernel_execs_total', help: 'Container execs: /proc read, lost to the exit race, gone before attribution, busybox applets without exec', labelNames: ['result'], registers: r })),
-    evicted: get('dockward_kernel_evicted_total', () => new Counter({ name: 'dockward_kernel_evicted_total', help: 'Processes evicted from the full process table', registers: r })),
-    overruns: get('dockward_kernel_overruns_total', () => new Counter({ name: 'dockward_kernel_overruns_total', help: 'Times the kernel dropped events (ENOBUFS)', registers: r })),
-    resyncs: get('dockward_kernel_resyncs_total', () => new Counter({ name: 'dockward_kernel_resyncs_total', help: 'Resyncs of the process table from /proc', registers: r })),
-    dropped: get('dockward_kernel_dropped_total', () => new Counter({ name: 'dockward_kernel_dropped_total', help: 'Facts dropped because too many waited for container metadata', registers: r })),
-    rcvbuf: get('dockward_kernel_receive_buffer_bytes', () => new Gauge({ name: 'dockward_kernel_receive_buffer_bytes', help: 'Socket receive buffer granted by the kernel', registers: r })),
-    table: get('dockward_kernel_process_table', () => new Gauge({ name: 'dockward_kernel_process_table', help: 'Processes in the kernel collector table', registers: r })),
-    available: get('dockward_kernel_available', () => new Gauge({ name: 'dockward_kernel_available', help: '1 when kernel process events run', registers: r })),
-  };
-}
-
-/** `dockward check`'s line about this collector. */
-export async function kernelCheckLine(cfg: KernelConfig): Promise<string> {
-  if (!cfg.enabled) return 'kernel process events disabled (collectors.kernel.enabled: false)';
-  const why = await probeKernelEvents(isAck);
-  return why ? `kernel process events off: ${why}; processes are seen by top polling only` : 'kernel process events ok (netlink process connector subscribed)';
 }

@@ -1,6 +1,7 @@
 import { ProcConnector } from './netlink';
 import { parseDatagram, type ProcEvent } from './proc-events';
 import { ProcessTable, type ProcessFact, type TableStats } from './process-table';
+import { startMsFromKernelTs } from './procfs';
 
 export interface SourceOptions {
   maxProcesses: number;
@@ -41,8 +42,13 @@ export class KernelSource {
     this.table = new ProcessTable({ maxProcesses: opts.maxProcesses, bootMs: opts.bootMs }, (f) => this.push(f));
   }
 
-  /** Subscribes; rejects with the reason when the kernel will not send events here. */
-  async start(): Promise<{ added: number; receiveBuffer: number }> {
+  /**
+   * Subscribes; rejects with the reason when the kernel will not send events here. `since` is the
+   * moment just before the subscription on the processes' start-time scale (boot + 10 ms ticks):
+   * a process that started later is announced by the kernel (polling leaves it alone, coverage.ts).
+   */
+  async start(): Promise<{ added: number; receiveBuffer: number; since: number }> {
+    const since = startMsFromKernelTs(process.hrtime.bigint(), this.opts.bootMs);
     const conn = new ProcConnector(this.opts.receiveBuffer);
     try {
       await conn.listen(isAck);
@@ -58,7 +64,7 @@ export class KernelSource {
     conn.on('overrun', () => this.overrun());
     conn.on('error', (err: Error) => this.notice({ name: 'kernel.socket.error', level: 'warn', message: `kernel process events: ${err.message}` }));
     const { added } = this.table.scan('first');
-    return { added, receiveBuffer: conn.recvBufferBytes };
+    return { added, receiveBuffer: conn.recvBufferBytes, since };
   }
 
   stop(): void {

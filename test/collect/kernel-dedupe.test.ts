@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { adminClient, engines, newNamespace } from '../support/engines';
+import { removeContainers, runContainer } from '../support/containers';
+import { DockwardProcess } from '../support/dockward';
+import { fetchAll } from '../support/elasticsearch';
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const CHILDREN = 400; // loop turns; two children each
+
+/**
+ * Both process sources at once (kernel on by default, `top` polled every second): a shell forking
+ * hundreds of short children must leave exactly one start document per process, each with the
+ * child's own command line. Before the fix a poll that caught a child between fork and exec wrote
+ * the shell's command line under the child's id, and the kernel's document became a 409.
+ */
+describe('one start document per process with kernel events and polling both on (real dockerd, real kernel)', () => {
+  const { docker } = engines();
+  const es = adminClient();
+  const ns = newNamespace('kdedup');
+  const index = `logs-dockward.process-${ns}`;
+  let dw: DockwardProcess;
+
+  before(async () => {
+    // No collectors.kernel flag: the default (auto) must turn it on here (tests run as root).
+    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms', 'detect.enabled=false'] });
+    await dw.waitFor(/dockward running/);
+    await dw.waitFor(/kernel process events: subscribed/);
+  });
+
+  after(async () => {
+    await dw.kill();
+    await removeContainers(docker, ns);
+    await es.close();
+  });
+
+  it(`${CHILDREN * 2} forked children: one start each, the child's own command line, whatever saw it`, async () => {
+    const loop = `i=0; while [ $i -lt ${CHILDREN} ]; do i=$((i+1)); /bin/grep -c kd$i-a /bin/busybox >/dev/null; /bin/wc -c /bin/busybox kd$i-b >/dev/null 2>&1; done`;
+    const script = `sleep 1; ${loop}; sleep 300`;
+    const { id } = await runContainer(docker, { name: `${ns}-forker`, cmd: ['sh', '-c', script] });
+    const isChild = (d: Doc) => !d.process.command_line?.startsWith('sh -c') && !/^sleep /.test(d.process.command_line ?? '');
+    let docs: Doc[] = [];
+    const end = Date.now() + 180_000;
+    for (let last = -1; ; ) {
+      docs = await fetchAll<Doc>(es, index, { term: { 'container.id': id } }).catch(() => []);
+      const ends = docs.filter((d) => isChild(d) && d.event.type[0] === 'end').length;
+      if (ends >= CHILDREN * 2 && ends === last) break;
+      assert.ok(Date.now() < end, `${ends} child ends after 180 s; dockward's log:\n${dw.log.slice(-3000)}`);
+      last = ends;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    const starts = docs.filter((d) => d.event.type[0] === 'start');
+    const shells = starts.filter((d) => d.process.command_line?.startsWith('sh -c sleep 1;'));
+    assert.equal(shells.length, 1, 'one start for the shell');
+    const shell = shells[0];
+    const children = starts.filter(isChild);
+    const m = await dw.metrics();
+    const left = m['dockward_processes_left_to_kernel_total{type=start}'] ?? 0;
+    const raced = children.filter((d) => d.dockward.process.exit_race).length;
+    console.log(`figures: ${children.length} child start documents (${raced} lost to the exit race), polling left ${left} starts and ${m['dockward_processes_left_to_kernel_total{type=end}'] ?? 0} ends to the kernel; overruns ${m.dockward_kernel_overruns_total ?? 0}`);
+
+    assert.ok(left > 0, 'polling ran and saw processes of this container (and left them to the kernel)');
+    assert.equal(m.dockward_kernel_overruns_total ?? 0, 0, 'the kernel dropped nothing (else polling would rightly have stepped in)');
+    // The fault this guards against: a child's pid under the parent's command line.
+    const wrong = starts.filter((d) => d.process.pid !== shell.process.pid && d.process.command_line === shell.process.command_line);
+    assert.deepEqual(wrong.map((d) => d.process.pid), [], 'no child carries the shell\'s command line');
+    for (const d of starts) assert.equal(d.event.provider, 'kernel', `${d.process.command_line}: the kernel's (the container started after the subscription)`);
+    // One start per process: pid and start time identify it (a re-exec would add an image number).
+    const perProcess = new Map<string, number>();
+    for (const d of starts) perProcess.set(`${d.process.pid}@${d.process.start}#${d.dockward.process.image ?? 0}`, (perProcess.get(`${d.process.pid}@${d.process.start}#${d.dockward.process.image ?? 0}`) ?? 0) + 1);
+    assert.deepEqual([...perProcess].filter(([, n]) => n > 1), []);
+    assert.equal(children.length, CHILDREN * 2, 'every child has its start');
+    // And each marker (kd<i>-a / kd<i>-b) once, in the child's own command line.
+    const seen = new Map<string, number>();
+    for (const d of children) {
+      assert.equal(d.process.parent.pid, shell.process.pid, 'the shell is the parent');
+      if (d.dockward.process.exit_race) continue;
+      const marker = (d.process.args as string[]).find((a) => /^kd\d+-[ab]$/.test(a));
+      assert.ok(marker, `a child's own command line: ${d.process.command_line}`);
+      const i = marker.slice(2, -2);
+      assert.equal(d.process.command_line, marker.endsWith('a') ? `/bin/grep -c kd${i}-a /bin/busybox` : `/bin/wc -c /bin/busybox kd${i}-b`);
+      seen.set(marker, (seen.get(marker) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen].filter(([, n]) => n > 1), [], 'no command twice');
+    assert.equal(seen.size, CHILDREN * 2 - raced);
+  });
+});
