@@ -54,17 +54,24 @@ describe('collectors: processes, exec, stats, drift, configuration (real dockerd
       return d.some((x) => x.event.type[0] === 'end' && x.process.command_line === 'sleep 300') ? d : undefined;
     });
     const starts = docs.filter((d) => d.event.type[0] === 'start');
-    const shell = starts.find((d) => d.process.command_line.startsWith('sh -c'))!;
-    const child = starts.find((d) => d.process.command_line === 'sleep 300')!;
+    const shell = starts.find((d) => d.process.command_line?.startsWith('sh -c'))!;
+    // The killed one: the shell's last `sleep 300` replaces the shell (same pid, a new image).
+    const ended = docs.find((d) => d.event.type[0] === 'end' && d.process.command_line === 'sleep 300')!;
+    const child = starts.find((d) => d.process.pid === ended.process.pid && d.process.command_line === 'sleep 300')!;
     assert.ok(shell && child, JSON.stringify(starts.map((d) => d.process.command_line)));
     assert.equal(child.process.parent.pid, shell.process.pid, 'the child names its parent');
     assert.equal(child.process.name, 'sleep');
     assert.deepEqual(child.process.args, ['sleep', '300']);
     assert.equal(child.process.user.name, 'root');
-    assert.equal(child.event.provider, 'poll');
-    assert.equal(shell.dockward.process.first_snapshot, true, 'the first snapshot is marked');
+    // Kernel events are on by default where dockward is root (as here): the container started after
+    // the subscription, so its processes are the kernel's and polling leaves them alone; without
+    // the kernel polling writes them, its first look at the container marked first_snapshot.
+    const kernel = (await dw.metrics()).dockward_kernel_available === 1;
+    for (const d of docs) assert.equal(d.event.provider, kernel ? 'kernel' : 'poll', `${d.event.type[0]} ${d.process.command_line}: one source per process`);
+    assert.equal(shell.dockward.process.first_snapshot, kernel ? undefined : true, 'polling\'s first snapshot is marked');
     assert.equal(child.dockward.process.first_snapshot, undefined);
     assert.equal(child.data_stream.dataset, 'dockward.process');
+    assert.equal(starts.filter((d) => d.process.pid === child.process.pid).length, 1, 'one start for the child');
   });
 
   it('exec: a one-second `exec -it` with its command, tty, user and exit code', async () => {

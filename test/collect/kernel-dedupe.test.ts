@@ -86,3 +86,38 @@ describe('one start document per process with kernel events and polling both on 
     assert.equal(seen.size, CHILDREN * 2 - raced);
   });
 });
+
+describe('with kernel events off, top polling writes every process itself (real dockerd)', () => {
+  const { docker } = engines();
+  const es = adminClient();
+  const ns = newNamespace('kdoff');
+  let dw: DockwardProcess;
+
+  before(async () => {
+    dw = DockwardProcess.run({ namespace: ns, sets: ['collectors.kernel.enabled=false', 'collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms', 'detect.enabled=false'] });
+    await dw.waitFor(/dockward running/);
+  });
+
+  after(async () => {
+    await dw.kill();
+    await removeContainers(docker, ns);
+    await es.close();
+  });
+
+  it('a child that lives 3 s: its start and end from polling, the first snapshot marked', async () => {
+    const { id } = await runContainer(docker, { name: `${ns}-tree`, cmd: ['sh', '-c', 'sleep 2; sleep 300 & c=$!; sleep 3; kill $c; sleep 300'] });
+    const end = Date.now() + 60_000;
+    let docs: Doc[] = [];
+    while (!docs.some((d) => d.event.type[0] === 'end' && d.process.command_line === 'sleep 300')) {
+      assert.ok(Date.now() < end, `no end of the child; dockward's log:\n${dw.log.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+      docs = await fetchAll<Doc>(es, `logs-dockward.process-${ns}`, { term: { 'container.id': id } }).catch(() => []);
+    }
+    assert.equal((await dw.metrics()).dockward_kernel_available ?? 0, 0, 'the kernel collector did not run');
+    for (const d of docs) assert.equal(d.event.provider, 'poll');
+    const shell = docs.find((d) => d.event.type[0] === 'start' && d.process.command_line.startsWith('sh -c'));
+    assert.equal(shell?.dockward.process.first_snapshot, true);
+    const child = docs.filter((d) => d.event.type[0] === 'start' && d.process.command_line === 'sleep 300' && d.process.parent.pid === shell.process.pid);
+    assert.equal(child.length, 1, 'one start for the child');
+  });
+});

@@ -160,9 +160,16 @@ describe('kernel process events (real dockerd, real kernel)', () => {
     const main = join(ROOT, 'dist/src/cli/main.js');
     const asRoot = execFileSync(process.execPath, [main, 'check', '--offline', '-E', 'collectors.kernel.enabled=true'], { encoding: 'utf8' });
     assert.match(asRoot, /^kernel process events ok/m);
+    // Default (auto): on where it can run, one plain line where it cannot.
+    const byDefault = execFileSync(process.execPath, [main, 'check', '--offline'], { encoding: 'utf8' });
+    assert.match(byDefault, /^kernel process events ok \(.*collectors\.kernel\.enabled: auto\)$/m);
+    const autoInUserNs = execFileSync('unshare', ['-U', '-r', process.execPath, main, 'check', '--offline'], { encoding: 'utf8' });
+    assert.match(autoInUserNs, /^kernel process events off: inside a user namespace .*top polling only \(collectors\.kernel\.enabled: auto\)$/m);
+    // Asked for (true) and unavailable: said loudly.
     const inUserNs = execFileSync('unshare', ['-U', '-r', process.execPath, main, 'check', '--offline', '-E', 'collectors.kernel.enabled=true'], { encoding: 'utf8' });
-    const off = execFileSync(process.execPath, [main, 'check', '--offline'], { encoding: 'utf8' });
+    assert.match(inUserNs, /^kernel process events UNAVAILABLE although collectors\.kernel\.enabled is true: inside a user namespace .*top polling only$/m);
+    const off = execFileSync(process.execPath, [main, 'check', '--offline', '-E', 'collectors.kernel.enabled=false'], { encoding: 'utf8' });
     assert.match(off, /^kernel process events disabled/m);
-    assert.match(inUserNs, /^kernel process events off: inside a user namespace .*top polling only/m);
+    for (const out of [byDefault, autoInUserNs, inUserNs, off]) assert.equal(out.split('\n').filter((l) => l.startsWith('kernel process events')).length, 1, out);
   });
 });

@@ -41,12 +41,15 @@ export class KernelCoverage {
   }
 
   /**
-   * True when the kernel documents this process, so polling must not. Only an exact start (from
-   * /proc/<pid>/stat, the kernel's own formula) can be compared; a process in the subscription's
-   * own 10 ms tick is left to both (same id: the rare duplicate is a 409, not a second document).
+   * True when the kernel documents this process, so polling must not. An exact start (from
+   * /proc/<pid>/stat, the kernel's own formula) is compared with the subscription; a process in
+   * its own 10 ms tick is left to both (same id: at worst a 409). An inexact one, while the kernel
+   * runs (so dockward sees the host's PIDs), is a process gone or re-exec'd between `top` and the
+   * /proc read, e.g. a reaped `[grep] <defunct>`: its etimes-based start would make another id,
+   * and the kernel has it.
    */
   owns(startMs: number, exact: boolean): boolean {
-    return this.covering && exact && startMs > this.since!;
+    return this.covering && (!exact || startMs > this.since!);
   }
 }
 
