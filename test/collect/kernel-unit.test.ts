@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { KernelCoverage } from '../../src/collect/kernel/coverage';
+import { kernelConfig } from '../../src/collect/kernel/collector';
 import { processDocId } from '../../src/collect/kernel/documents';
 import { decodeWaitStatus, encodeEvent, parseDatagram, subscribeMessage, type ProcEvent } from '../../src/collect/kernel/proc-events';
 import { ProcessTable, type ProcessFact } from '../../src/collect/kernel/process-table';
@@ -126,5 +128,28 @@ describe('kernel process events: parsing and the process table (no engine)', () 
       assert.ok(t.get(100), 'the shell, a session leader, stays');
       assert.ok(t.get(1999) && !t.get(1000), 'the newest children stay, the oldest went');
     });
+  });
+
+  it('coverage: polling leaves to the kernel what started after the subscription, while it is healthy', () => {
+    const c = new KernelCoverage();
+    assert.equal(c.owns(2_000, true), false, 'not subscribed: polling writes everything');
+    c.subscribed(1_000);
+    assert.equal(c.owns(990, true), false, 'started before: polling still writes it');
+    assert.equal(c.owns(1_000, true), false, 'the subscription\'s own tick: both (same id)');
+    assert.equal(c.owns(1_010, true), true);
+    assert.equal(c.owns(500, false), true, 'no exact start (gone before /proc was read): the kernel has it');
+    c.setHealthy(false);
+    assert.equal(c.owns(1_010, true), false, 'overrun, resync pending: polling steps in');
+    c.setHealthy(true);
+    assert.equal(c.owns(1_010, true), true);
+    c.stopped();
+    assert.equal(c.owns(1_010, true), false);
+  });
+
+  it('collectors.kernel.enabled: auto by default, true and false kept', () => {
+    assert.equal(kernelConfig.parse(undefined).enabled, 'auto');
+    assert.equal(kernelConfig.parse({ enabled: true }).enabled, true);
+    assert.equal(kernelConfig.parse({ enabled: false }).enabled, false);
+    assert.throws(() => kernelConfig.parse({ enabled: 'yes' }));
   });
 });
