@@ -73,6 +73,8 @@ function main(): void {
       for (let k = 0; k < starts; k++) s.countProcess({ event: { type: ['start'], provider: 'poll' } });
       const lines = Math.round(20 * rnd());
       for (let k = 0; k < lines; k++) s.countLog({ stream: rnd() < 0.1 ? 'stderr' : 'stdout' });
+      // drift scans once a minute (every 6th interval) and finds a few new files
+      if (i % 6 === 0) for (let k = Math.round(4 * rnd()); k > 0; k--) s.countFile({ event: { type: ['creation'] } });
       const v = s.fromStats(statsDoc(i, c));
       if (v) {
         if (alt) alt.update(v);

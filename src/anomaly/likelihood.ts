@@ -33,6 +33,11 @@ export interface LikelihoodOptions {
   reestimate: number;
   /** raw scores in the short moving average */
   average: number;
+  /** the fitted mean's and variance's floors, so a series whose raw score is almost always 0 does not make every blip certain */
+  meanFloor?: number;
+  varianceFloor?: number;
+  /** lower a red right after a red (only rises report); off only to measure what it is worth */
+  filter?: boolean;
 }
 
 export interface LikelihoodState {
@@ -45,9 +50,6 @@ export interface LikelihoodState {
   prevRed: boolean;
 }
 
-/** Floors so a series whose raw score is almost always 0 does not make every blip certain. */
-const MEAN_FLOOR = 0.03;
-const VARIANCE_FLOOR = 0.0003;
 /** likelihood at which a row is "red"; a red right after a red is lowered to "yellow" (only rises report) */
 const RED = 1 - 1e-5;
 const YELLOW = 1 - 1e-3;
@@ -81,10 +83,11 @@ export class Likelihood {
       const tail = avg < s.mean ? 1 : 0.5 * erfc((avg - s.mean) / s.sd / Math.SQRT2);
       likelihood = 1 - tail;
       const red = likelihood >= RED;
-      if (red && s.prevRed) likelihood = YELLOW;
+      if (red && s.prevRed && this.o.filter !== false) likelihood = YELLOW;
       s.prevRed = red;
     }
-    return Math.log(1 + 1e-10 - likelihood) / LOG_1E10;
+    // likelihood 0 would read a hair below 0 (log of 1 + 1e-10)
+    return Math.max(0, Math.log(1 + 1e-10 - likelihood) / LOG_1E10);
   }
 
   private fit(): void {
@@ -95,8 +98,8 @@ export class Likelihood {
     let v = 0;
     for (const x of a) v += (x - m) ** 2;
     v /= Math.max(1, a.length - 1);
-    this.s.mean = Math.max(m, MEAN_FLOOR);
-    this.s.sd = Math.sqrt(Math.max(v, VARIANCE_FLOOR));
+    this.s.mean = Math.max(m, this.o.meanFloor ?? 0.03);
+    this.s.sd = Math.sqrt(Math.max(v, this.o.varianceFloor ?? 0.0003));
     this.s.fitted = true;
   }
 

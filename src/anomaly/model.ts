@@ -1,7 +1,7 @@
 /**
  * One container's model: a univariate core (CAD + level baseline, see univariate.ts) per signal.
  * The container's score is its most anomalous signal's, ×100; every signal's score is reported as
- * its contribution, and the top one names the cause. The largest rather than a sum: eleven
+ * its contribution, and the top one names the cause. The largest rather than a sum: twelve
  * mostly-quiet signals would otherwise add their noise into a score nobody can explain.
  *
  * Only a rise counts toward the container's score by default: an attack adds activity (CPU, process
