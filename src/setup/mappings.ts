@@ -93,6 +93,7 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.process.dropped_binary': { type: 'boolean' },
   'dockward.process.exit_race': { type: 'boolean' },
   'dockward.process.noexec': { type: 'boolean' },
+  'dockward.process.fork_only': { type: 'boolean' },
   'dockward.process.resync': { type: 'boolean' },
   // ECS 8.x field this @elastic/ecs release does not list yet (kernel documents: init or exec).
   'process.entry_meta.type': { type: 'keyword' },
