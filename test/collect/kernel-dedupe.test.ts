@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminClient, engines, newNamespace } from '../support/engines';
+import { adminClient, engines, LAB, newNamespace } from '../support/engines';
 import { removeContainers, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
 import { fetchAll } from '../support/elasticsearch';
@@ -84,6 +84,39 @@ describe('one start document per process with kernel events and polling both on 
     }
     assert.deepEqual([...seen].filter(([, n]) => n > 1), [], 'no command twice');
     assert.equal(seen.size, CHILDREN * 2 - raced);
+  });
+
+  // A fork that never execs (a bash subshell here; nginx or postgres workers alike) gives the
+  // kernel no exec to document, while polling leaves it to the kernel (it started after the
+  // subscription): without the kernel's own start for it, nobody wrote one.
+  it('a forked child that never execs: one start (the kernel\'s, after it stayed unexec\'d) and one end', async () => {
+    const script = 'sleep 1; ( while :; do sleep 0.3; done ) & s=$!; sleep 5; kill $s; sleep 300';
+    const { id } = await runContainer(docker, { name: `${ns}-subshell`, image: LAB, cmd: ['bash', '-c', script] });
+    const shellCmd = `bash -c ${script}`;
+    let docs: Doc[] = [];
+    let sub: number | undefined;
+    const end = Date.now() + 60_000;
+    for (;;) {
+      docs = await fetchAll<Doc>(es, index, { term: { 'container.id': id } }).catch(() => []);
+      // The subshell is the parent of the loop's sleeps; it is done once its end is in.
+      sub = docs.find((d) => d.process.command_line === 'sleep 0.3')?.process.parent.pid;
+      if (sub !== undefined && docs.some((d) => d.process.pid === sub && d.event.type[0] === 'end')) break;
+      assert.ok(Date.now() < end, `no end of the subshell (pid ${sub}) after 60 s; dockward's log:\n${dw.log.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await new Promise((r) => setTimeout(r, 2000)); // a late duplicate would have arrived by now
+    docs = await fetchAll<Doc>(es, index, { term: { 'container.id': id } });
+    const shell = docs.find((d) => d.event.type[0] === 'start' && d.process.command_line === shellCmd && d.process.pid !== sub)!;
+    const of = (type: string) => docs.filter((d) => d.process.pid === sub && d.event.type[0] === type);
+    console.log(`figures: subshell ${of('start').length} start / ${of('end').length} end documents; ${docs.filter((d) => d.process.command_line === 'sleep 0.3' && d.event.type[0] === 'start').length} sleeps`);
+    assert.equal(of('start').length, 1, 'one start for the subshell');
+    const [s] = of('start');
+    assert.equal(s.event.provider, 'kernel');
+    assert.equal(s.dockward.process.fork_only, true);
+    assert.equal(s.process.command_line, shellCmd, 'a fork runs its parent\'s image: the same command line, as ps shows it');
+    assert.equal(s.process.parent.pid, shell.process.pid);
+    assert.equal(of('end').length, 1, 'one end');
+    assert.equal(of('end')[0].process.exit_code, 143, 'killed by SIGTERM');
   });
 });
 

@@ -4,7 +4,7 @@ import { KernelCoverage } from '../../src/collect/kernel/coverage';
 import { kernelConfig } from '../../src/collect/kernel/collector';
 import { processDocId } from '../../src/collect/kernel/documents';
 import { decodeWaitStatus, encodeEvent, parseDatagram, subscribeMessage, type ProcEvent } from '../../src/collect/kernel/proc-events';
-import { ProcessTable, type ProcessFact } from '../../src/collect/kernel/process-table';
+import { FORK_GRACE_NS, ProcessTable, type ProcessFact } from '../../src/collect/kernel/process-table';
 import { containerFromCgroup, parseStatus, startMs, startMsFromKernelTs, type ProcInfo } from '../../src/collect/kernel/procfs';
 
 const ID = 'a'.repeat(64);
@@ -117,6 +117,32 @@ describe('kernel process events: parsing and the process table (no engine)', () 
       const f = facts.find((x) => x.pid === 103)!;
       assert.equal(f.noexec, true);
       assert.equal(f.name, 'cat');
+    });
+
+    it('a fork that never execs is started after the grace, once, with what /proc shows; one whose exec is pending is not', () => {
+      const shellExe = { ...shell, exe: '/bin/bash' };
+      const worker: ProcInfo = { ...shellExe, args: ['nginx: worker process'], ppid: 100, vpid: 2, start: 7000 };
+      const execd: ProcInfo = { ...shellExe, args: ['/bin/cat'], exe: '/bin/cat', ppid: 100, vpid: 3, start: 7010 };
+      const { t, facts } = table(new Map([[100, shellExe], [104, worker], [105, execd]]));
+      t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });
+      t.handle({ what: 'fork', ts: 2_000_000_000n, parentPid: 100, parentTgid: 100, childPid: 104, childTgid: 104 });
+      t.handle({ what: 'fork', ts: 2_000_000_001n, parentPid: 100, parentTgid: 100, childPid: 105, childTgid: 105 }); // its exec event still to come
+      t.startForks(2_000_000_000n + FORK_GRACE_NS - 1n);
+      assert.equal(facts.length, 1, 'within the grace: nothing (most forks exec at once)');
+      t.startForks(2_000_000_001n + FORK_GRACE_NS);
+      t.startForks(2_000_000_001n + 2n * FORK_GRACE_NS);
+      const starts = facts.filter((f) => f.pid !== 100);
+      assert.deepEqual(starts.map((f) => `${f.type} ${f.pid}`), ['start 104'], 'once; 105 runs another exe: its exec event is on its way');
+      assert.equal(starts[0].forkOnly, true);
+      assert.deepEqual(starts[0].args, ['nginx: worker process']);
+      assert.equal(starts[0].start, 7000, 'exact start from stat: the id polling would use');
+      assert.equal(starts[0].ts, 2_000_000_000n, 'its time is the fork');
+      assert.equal(starts[0].image, 0);
+      t.handle({ what: 'exec', ts: 2_000_000_002n, pid: 105, tgid: 105 });
+      t.handle({ what: 'exit', ts: 9_000_000_000n, pid: 104, tgid: 104, status: 15, parentTgid: 100 });
+      assert.deepEqual(facts.slice(-2).map((f) => `${f.type} ${f.pid} ${f.forkOnly ?? ''}`), ['start 105 ', 'end 104 ']);
+      assert.deepEqual(facts.at(-1)!.exit, { code: 143, signal: 15 });
+      assert.equal(t.stats.forkOnly, 1);
     });
 
     it('stays bounded: the oldest entry goes first (not a session leader), counted', () => {

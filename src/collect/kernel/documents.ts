@@ -71,6 +71,7 @@ export function processDocument(f: ProcessFact, c: DocContext): Envelope {
         start_exact: f.startExact,
         exit_race: f.exitRace,
         noexec: f.noexec,
+        fork_only: f.forkOnly,
         first_snapshot: f.scan === 'first' || undefined,
         resync: f.scan === 'resync' || undefined,
         image: f.image > 0 ? f.image : undefined,

@@ -1,93 +1,11 @@
 import { decodeWaitStatus, type ProcEvent } from './proc-events';
+import type { Entry, Leader, ParentInfo, ProcessFact, TableStats } from './facts';
 import { listPids, readContainer, readProc, startMsFromKernelTs, type ProcInfo } from './procfs';
 
-/** The process that entered the container: its init, or the root of a `docker exec` session. */
-export interface Leader {
-  pid: number;
-  vpid?: number;
-  name?: string;
-  args?: string[];
-  executable?: string;
-  start?: number;
-  container: string;
-}
+export type { Entry, Leader, ParentInfo, ProcessFact, TableStats } from './facts';
 
-/** What the table knows about one container process (host pid). */
-export interface Entry {
-  pid: number;
-  ppid: number;
-  container: string;
-  start?: number;
-  startExact: boolean;
-  forkTs?: bigint;
-  vpid?: number;
-  args?: string[];
-  executable?: string;
-  name?: string;
-  cwd?: string;
-  uid?: number;
-  euid?: number;
-  gid?: number;
-  /** Images seen: execs (and busybox-style comm changes of a forked child that never execs). */
-  execs: number;
-  /** A start fact went out, so an end fact is due. */
-  started: boolean;
-  leader: Leader;
-}
-
-export interface ParentInfo {
-  pid: number;
-  vpid?: number;
-  name?: string;
-  args?: string[];
-  executable?: string;
-  start?: number;
-}
-
-/** One process start or end, with everything known; the collector turns it into a document. */
-export interface ProcessFact {
-  type: 'start' | 'end';
-  container: string;
-  pid: number;
-  vpid?: number;
-  /** ms since the epoch; identifies the process together with pid and container. */
-  start: number;
-  startExact: boolean;
-  /** 0 for the first image seen of this process, then 1, 2 … (a later exec of the same pid). */
-  image: number;
-  /** Kernel time of the exec / exit (CLOCK_MONOTONIC ns), when the fact comes from an event. */
-  ts?: bigint;
-  args?: string[];
-  executable?: string;
-  name?: string;
-  cwd?: string;
-  uid?: number;
-  euid?: number;
-  gid?: number;
-  parent?: ParentInfo;
-  leader: Leader;
-  exit?: { code: number; signal?: number };
-  /** Fork to exit from the kernel's own timestamps, when the fork was seen. */
-  durationNs?: number;
-  /** The process exited before /proc could be read: only what the events and the parent tell. */
-  exitRace?: boolean;
-  /** A forked child that changed its name without exec (busybox runs applets so): args are its parent's. */
-  noexec?: boolean;
-  /** From a /proc scan (at start or after the kernel dropped events), not from an event. */
-  scan?: 'first' | 'resync';
-}
-
-export interface TableStats {
-  execs: number;
-  execsContainer: number;
-  cmdlineRead: number;
-  exitRace: number;
-  unattributed: number;
-  forks: number;
-  exits: number;
-  noexec: number;
-  evicted: number;
-}
+/** How long a forked child may go without exec before it is documented as it is (startForks). */
+export const FORK_GRACE_NS = 1_000_000_000n;
 
 export interface TableOptions {
   /** Most processes remembered; the oldest entry goes first (counted as evicted). */
@@ -105,7 +23,7 @@ export interface TableOptions {
  */
 export class ProcessTable {
   private readonly procs = new Map<number, Entry>();
-  readonly stats: TableStats = { execs: 0, execsContainer: 0, cmdlineRead: 0, exitRace: 0, unattributed: 0, forks: 0, exits: 0, noexec: 0, evicted: 0 };
+  readonly stats: TableStats = { execs: 0, execsContainer: 0, cmdlineRead: 0, exitRace: 0, unattributed: 0, forks: 0, exits: 0, noexec: 0, forkOnly: 0, evicted: 0 };
   private readonly read: NonNullable<TableOptions['read']>;
   private readonly readCgroup: NonNullable<TableOptions['readCgroup']>;
 
@@ -216,6 +134,33 @@ export class ProcessTable {
     this.stats.noexec++;
     e.name = comm;
     this.startFact(e, ts, { noexec: true });
+  }
+
+  /**
+   * Starts of forked children that have not exec'd FORK_GRACE_NS after their fork (called every
+   * half second with the kernel clock). Why: such a process gives the kernel no exec, and polling
+   * leaves every process that started after the subscription to the kernel (coverage.ts), so
+   * without this nobody would write it. Most forks exec within microseconds and are not touched.
+   * /proc decides: an exe other than the parent's means the exec happened and its event is still
+   * on its way (the reader is behind); a process gone is left to its exit event.
+   */
+  startForks(nowTs: bigint): void {
+    for (const e of this.procs.values()) {
+      if (e.started || e.execs > 0 || e.forkTs === undefined || nowTs - e.forkTs < FORK_GRACE_NS) continue;
+      const info = this.read(e.pid, this.opts.bootMs, e.container);
+      if (info.args === undefined) continue;
+      if (info.exe !== undefined && e.executable !== undefined && info.exe !== e.executable) continue;
+      if (info.start !== undefined) {
+        e.start = info.start;
+        e.startExact = true;
+      }
+      e.args = info.args; // a worker may have retitled itself (nginx: worker process)
+      e.vpid = info.vpid ?? e.vpid;
+      e.cwd = info.cwd ?? e.cwd;
+      if (info.uid !== undefined) { e.uid = info.uid; e.euid = info.euid; e.gid = info.gid; }
+      this.stats.forkOnly++;
+      this.startFact(e, e.forkTs, { forkOnly: true });
+    }
   }
 
   private startFact(e: Entry, ts: bigint | undefined, extra: Partial<ProcessFact>): void {

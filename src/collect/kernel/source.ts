@@ -32,6 +32,7 @@ export class KernelSource {
   private batch: ProcessFact[] = [];
   private flushing = false;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private forkTimer: NodeJS.Timeout | undefined;
   private readonly s = { datagrams: 0, events: 0, overruns: 0, resyncs: 0 };
 
   constructor(
@@ -64,11 +65,14 @@ export class KernelSource {
     conn.on('overrun', () => this.overrun());
     conn.on('error', (err: Error) => this.notice({ name: 'kernel.socket.error', level: 'warn', message: `kernel process events: ${err.message}` }));
     const { added } = this.table.scan('first');
+    // Forked children that stay without exec (process-table.ts startForks says why).
+    this.forkTimer = setInterval(() => this.table.startForks(process.hrtime.bigint()), 500);
     return { added, receiveBuffer: conn.recvBufferBytes, since };
   }
 
   stop(): void {
     clearTimeout(this.resyncTimer);
+    clearInterval(this.forkTimer);
     this.conn?.close();
     this.conn = undefined;
     this.flush();

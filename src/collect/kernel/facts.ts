@@ -1,0 +1,98 @@
+/**
+ * What the process table knows and hands on: its entries and the facts (process starts and ends)
+ * the collector turns into documents. Apart from the table so it stays readable.
+ */
+/** The process that entered the container: its init, or the root of a `docker exec` session. */
+export interface Leader {
+  pid: number;
+  vpid?: number;
+  name?: string;
+  args?: string[];
+  executable?: string;
+  start?: number;
+  container: string;
+}
+
+/** What the table knows about one container process (host pid). */
+export interface Entry {
+  pid: number;
+  ppid: number;
+  container: string;
+  start?: number;
+  startExact: boolean;
+  forkTs?: bigint;
+  vpid?: number;
+  args?: string[];
+  executable?: string;
+  name?: string;
+  cwd?: string;
+  uid?: number;
+  euid?: number;
+  gid?: number;
+  /** Images seen: execs (and busybox-style comm changes of a forked child that never execs). */
+  execs: number;
+  /** A start fact went out, so an end fact is due. */
+  started: boolean;
+  leader: Leader;
+}
+
+export interface ParentInfo {
+  pid: number;
+  vpid?: number;
+  name?: string;
+  args?: string[];
+  executable?: string;
+  start?: number;
+}
+
+/** One process start or end, with everything known; the collector turns it into a document. */
+export interface ProcessFact {
+  type: 'start' | 'end';
+  container: string;
+  pid: number;
+  vpid?: number;
+  /** ms since the epoch; identifies the process together with pid and container. */
+  start: number;
+  startExact: boolean;
+  /** 0 for the first image seen of this process, then 1, 2 … (a later exec of the same pid). */
+  image: number;
+  /** Kernel time of the exec / exit (CLOCK_MONOTONIC ns), when the fact comes from an event. */
+  ts?: bigint;
+  args?: string[];
+  executable?: string;
+  name?: string;
+  cwd?: string;
+  uid?: number;
+  euid?: number;
+  gid?: number;
+  parent?: ParentInfo;
+  leader: Leader;
+  exit?: { code: number; signal?: number };
+  /** Fork to exit from the kernel's own timestamps, when the fork was seen. */
+  durationNs?: number;
+  /** The process exited before /proc could be read: only what the events and the parent tell. */
+  exitRace?: boolean;
+  /** A forked child that changed its name without exec (busybox runs applets so): args are its parent's. */
+  noexec?: boolean;
+  /**
+   * A forked child that neither exec'd nor changed its name within FORK_GRACE_NS (a subshell, an
+   * nginx or postgres worker): it runs its parent's image, args as /proc shows them.
+   */
+  forkOnly?: boolean;
+  /** From a /proc scan (at start or after the kernel dropped events), not from an event. */
+  scan?: 'first' | 'resync';
+}
+
+export interface TableStats {
+  execs: number;
+  execsContainer: number;
+  cmdlineRead: number;
+  exitRace: number;
+  unattributed: number;
+  forks: number;
+  exits: number;
+  noexec: number;
+  /** Forked children documented without an exec (forkOnly). */
+  forkOnly: number;
+  evicted: number;
+}
