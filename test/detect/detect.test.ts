@@ -73,8 +73,11 @@ describe('detection end to end (attack lab on the real engines)', () => {
     assert.ok(a.find((x) => x.rule.id === 'dockward-reverse-shell-nc')!.threat.technique.subtechnique!.id.includes('T1059.004'));
   });
 
-  it('a fake miner: a long-lived process whose command line names a stratum pool, seen by polling', async () => {
-    const { id } = await runContainer(docker, { name: `${ns}-miner`, image: LAB, cmd: ['bash', '-c', 'exec -a "xmrig -o stratum+tcp://127.0.0.1:3333 -u wallet" sleep 300'] });
+  it('a fake miner: a long-lived process whose command line names a stratum pool, seen as it runs', async () => {
+    // The pool URL is put together by the shell, so only the miner's own image names it: the
+    // kernel (on by default here) sees the shell's command line first, and it must not be the
+    // finding; the re-exec'd image is (kernel: a new image of the shell's pid; polling: its only one).
+    const { id } = await runContainer(docker, { name: `${ns}-miner`, image: LAB, cmd: ['bash', '-c', 'p=stratum; exec -a "xmrig -o $p+tcp://127.0.0.1:3333 -u wallet" sleep 300'] });
     const a = await alertsFor(id, ['dockward-miner-process']);
     const alert = a.find((x) => x.rule.id === 'dockward-miner-process') as unknown as { process: { command_line: string }; threat: { technique: { id: string[] } } };
     assert.match(alert.process.command_line, /^xmrig -o stratum\+tcp:/);

@@ -191,6 +191,7 @@ export class KernelCollector implements Collector {
     inc(this.m.execs, 'exitRace', { result: 'exit_race' });
     inc(this.m.execs, 'unattributed', { result: 'unattributed' });
     inc(this.m.execs, 'noexec', { result: 'noexec' });
+    inc(this.m.execs, 'forkOnly', { result: 'fork_only' });
     inc(this.m.evicted, 'evicted');
     this.m.rcvbuf.set(s.receiveBuffer);
     this.m.table.set(s.table);

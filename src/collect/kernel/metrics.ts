@@ -10,7 +10,7 @@ export function metrics(ctx: CollectorContext) {
   return {
     datagrams: get('dockward_kernel_datagrams_total', () => new Counter({ name: 'dockward_kernel_datagrams_total', help: 'Datagrams read from the process-events connector', registers: r })),
     documents: get('dockward_kernel_documents_total', () => new Counter({ name: 'dockward_kernel_documents_total', help: 'Process documents sent', labelNames: ['type'], registers: r })),
-    execs: get('dockward_kernel_execs_total', () => new Counter({ name: 'dockward_kernel_execs_total', help: 'Container execs: /proc read, lost to the exit race, gone before attribution, busybox applets without exec', labelNames: ['result'], registers: r })),
+    execs: get('dockward_kernel_execs_total', () => new Counter({ name: 'dockward_kernel_execs_total', help: 'Container execs: /proc read, lost to the exit race, gone before attribution; and starts without exec: busybox applets (noexec), forks (fork_only)', labelNames: ['result'], registers: r })),
     evicted: get('dockward_kernel_evicted_total', () => new Counter({ name: 'dockward_kernel_evicted_total', help: 'Processes evicted from the full process table', registers: r })),
     overruns: get('dockward_kernel_overruns_total', () => new Counter({ name: 'dockward_kernel_overruns_total', help: 'Times the kernel dropped events (ENOBUFS)', registers: r })),
     resyncs: get('dockward_kernel_resyncs_total', () => new Counter({ name: 'dockward_kernel_resyncs_total', help: 'Resyncs of the process table from /proc', registers: r })),
