@@ -64,8 +64,11 @@ export class SignalAccumulator {
   countProcess(doc: Doc): void {
     const ev = doc.event as { type?: string[]; provider?: string; action?: string } | undefined;
     if (!ev?.type?.includes('start')) return;
-    // A container's first `top` snapshot lists processes that may have started long ago.
-    if ((doc.dockward as { process?: { first_snapshot?: boolean } } | undefined)?.process?.first_snapshot) return;
+    // A container's first `top` snapshot lists processes that may have started long ago; a kernel
+    // resync after an overrun re-documents processes that polling covered meanwhile (same _id,
+    // stored once, but counted here before the store could tell).
+    const p = (doc.dockward as { process?: { first_snapshot?: boolean; resync?: boolean } } | undefined)?.process;
+    if (p?.first_snapshot || p?.resync) return;
     if (ev.provider === 'exec') this.counters.execSessions++;
     else this.counters.processStarts++;
   }

@@ -78,3 +78,28 @@ describe('anomaly signals: new files', () => {
     }
   });
 });
+
+describe('anomaly signals: process starts', () => {
+  const proc = (provider: string, flags: Record<string, boolean> = {}): Record<string, unknown> => ({
+    '@timestamp': new Date(t0).toISOString(),
+    data_stream: { dataset: 'dockward.process' },
+    event: { kind: 'event', category: ['process'], type: ['start'], provider, dataset: 'dockward.process' },
+    container: { id: 'c1' },
+    dockward: { process: flags },
+  });
+
+  it('counts starts and exec sessions, not the first snapshot or a kernel resync (polling covered those)', () => {
+    const a = new SignalAccumulator();
+    a.fromStats(stats(0));
+    a.countProcess(proc('kernel'));
+    a.countProcess(proc('poll'));
+    a.countProcess(proc('exec'));
+    a.countProcess(proc('poll', { first_snapshot: true }));
+    a.countProcess(proc('kernel', { resync: true }));
+    a.countProcess({ ...proc('kernel'), event: { type: ['end'], provider: 'kernel' } });
+    const v = a.fromStats(stats(1));
+    // in a 10 s interval: two starts and one exec session, per minute
+    assert.equal(v?.process_starts, 12);
+    assert.equal(v?.exec_sessions, 6);
+  });
+});
