@@ -21,6 +21,10 @@
  * - Full: at `max_bytes` on disk, `writable` turns false and collectors stop reading (a paused log
  *   stream leaves its lines in the engine's log files: lag, not loss). A record is never refused,
  *   since its source has already read it; the bound can be passed by what producers held in hand.
+ * - Shutdown: records pushed after `close` (late async sends) are still written and replayed by the
+ *   next run; after `dispose` the tail's descriptor is closed (its number may already belong to
+ *   another file), so a record pushed then is not written, gets no outcome (its source's cursor
+ *   stays before it) and is counted as `spool.late`.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,6 +80,7 @@ export class DiskSpool implements DocumentQueue {
   private writers: Array<() => void> = [];
   private readonly takers = new Set<() => void>();
   private closed = false;
+  private disposed = false;
   private readonly syncTimer: NodeJS.Timeout;
   private nextNum = 1;
 
@@ -98,6 +103,10 @@ export class DiskSpool implements DocumentQueue {
   }
 
   push(env: Envelope): void {
+    if (this.disposed) {
+      this.telemetry.event('spool.late', 'warn', `spool: a document for ${env.index} arrived after shutdown closed the spool; not written`);
+      return;
+    }
     const head = Buffer.from(JSON.stringify([env.index, env.id]) + '\n' + JSON.stringify(env.doc));
     const rec = Buffer.allocUnsafe(HEADER);
     rec.writeUInt32BE(head.length, 0);
@@ -173,6 +182,7 @@ export class DiskSpool implements DocumentQueue {
   /** After the sink stopped: a tail whose every record is done is deleted, so a restart has nothing to replay. */
   dispose(): void {
     this.close();
+    this.disposed = true;
     const t = this.tail;
     if (this.readSeg === this.segments.indexOf(t) && this.readOff >= t.end && t.done === t.read) {
       t.finished = true;
@@ -183,7 +193,7 @@ export class DiskSpool implements DocumentQueue {
   /** Writes what was pushed this turn, in one system call. */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.disposed) return;
     const buf = Buffer.concat(this.pending, this.pendingBytes);
     writeSync(this.tail.fd, buf, 0, buf.length, this.tail.size);
     this.tail.size += buf.length;

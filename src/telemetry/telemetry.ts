@@ -74,6 +74,11 @@ export class Telemetry {
 
   event(name: string, level: 'error' | 'warn' | 'info' | 'debug', message: string, fields: Record<string, unknown> = {}): void {
     this.events.inc({ event: name });
+    // After shutdown ended the logger, late events (an async send finishing) are counted only:
+    // winston throws "write after end", which would surface in whoever sent the document.
+    // (winston's stream is readable-stream's, which has no `writableEnded`.)
+    const stream = this.logger as unknown as { writableEnded?: boolean; _writableState?: { ended?: boolean } };
+    if (stream.writableEnded ?? stream._writableState?.ended) return;
     this.logger.log(level, message, { event: { action: name }, ...fields });
   }
 

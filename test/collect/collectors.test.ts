@@ -123,22 +123,28 @@ describe('collectors: processes, exec, stats, drift, configuration (real dockerd
     assert.equal(c.docker.config.user, 'root (default)');
   });
 
-  it('stats: a CPU-burning container lands in the expected CPU band', async () => {
+  it('stats: a CPU-burning container reads as busy, an idle one as idle', async () => {
     const { id } = await runContainer(docker, { name: `${ns}-burn`, cmd: ['sh', '-c', 'while :; do :; done'] });
-    const docs = await eventually('three stats samples with CPU', async () => {
-      const d = (await docsOf(idx('stats', 'metrics'), id)).filter((x) => x.docker.cpu.pct !== undefined);
+    const idle = await runContainer(docker, { name: `${ns}-idle`, cmd: ['sleep', '300'] });
+    const samples = (cid: string) => async () => {
+      const d = (await docsOf(idx('stats', 'metrics'), cid)).filter((x) => x.docker.cpu.pct !== undefined);
       return d.length >= 3 ? d : undefined;
-    }, 40_000);
-    const pcts = docs.map((d) => d.docker.cpu.pct as number).sort((a, b) => a - b);
-    const median = pcts[Math.floor(pcts.length / 2)];
-    // One busy-looping shell: one CPU, i.e. ~100 % docker-stats style, ~0.5 normalised on 2 CPUs.
-    assert.ok(median > 40 && median < 115, `median CPU ${median} % of ${pcts}`);
+    };
+    const docs = await eventually('three stats samples with CPU', samples(id), 40_000);
+    const idleDocs = await eventually('three idle stats samples with CPU', samples(idle.id), 40_000);
+    const median = (ds: Doc[]) => ds.map((d) => d.docker.cpu.pct as number).sort((a, b) => a - b)[Math.floor(ds.length / 2)];
+    const [busy, quiet] = [median(docs), median(idleDocs)];
+    // One busy-looping shell wants one CPU (~100 % docker-stats style, ~0.5 normalised on 2 CPUs).
+    // How much it gets depends on what else this shared 2-core machine runs, so the bounds are
+    // wide: well above an idle container's, never above one CPU and a bit.
+    assert.ok(busy > 15 && busy < 115, `median CPU ${busy} % of ${docs.map((d) => d.docker.cpu.pct)}`);
+    assert.ok(quiet < 5 && busy > 4 * (quiet + 1), `busy ${busy} % against idle ${quiet} %`);
     const d = docs[docs.length - 1];
-    assert.ok(d.container.cpu.usage > 0.2 && d.container.cpu.usage <= 1, `normalised ${d.container.cpu.usage}`);
+    assert.ok(d.container.cpu.usage > 0.05 && d.container.cpu.usage <= 1, `normalised ${d.container.cpu.usage}`);
     assert.ok(d.docker.memory.usage.bytes > 0);
     assert.ok(d.docker.pids >= 1);
     assert.equal(d.data_stream.type, 'metrics');
-    await docker.getContainer(id).kill();
+    await Promise.all([docker.getContainer(id).kill(), docker.getContainer(idle.id).kill()]);
   });
 
   it('engine events: a dockerd restart during the run loses no event', async () => {

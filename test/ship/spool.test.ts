@@ -106,4 +106,28 @@ describe('DiskSpool', () => {
     assert.deepEqual(got.map((b) => b.map((q) => q.env.id)).flat().sort(), ['a', 'b']);
     s.close();
   });
+
+  it('writes nothing once disposed: a late push is counted, and a file that took the freed descriptor is untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const t = quiet();
+    const s = spool(dir, {}, t);
+    s.push({ index: 'logs-x', id: 'a', doc: { n: 1 } });
+    await s.take(0, 0, 0);
+    s.close();
+    s.push({ index: 'logs-x', id: 'after-close', doc: { n: 2 } }); // still written: replayed next run
+    s.dispose();
+    // the descriptor number the tail had is free now: the next file opened may get it
+    const other = join(dir, 'other.txt');
+    writeFileSync(other, 'untouched');
+    t.logger.end(); // as at the end of `dockward run`: a late event must not throw "write after end"
+    s.push({ index: 'logs-x', id: 'late', doc: { n: 3 } });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(readFileSync(other, 'utf8'), 'untouched');
+    assert.equal((await t.snapshot())['dockward_events_total{event=spool.late}'], 1);
+    const again = spool(dir);
+    const replayed = await again.take(10, 1 << 20, 0);
+    assert.deepEqual(replayed.map((q) => q.env.id), ['a', 'after-close']);
+    again.dispose();
+  });
 });
