@@ -23,7 +23,8 @@ type Profile = keyof typeof PROFILES;
 
 const ms = (t: string): number => Date.parse(t.trim().replace(' ', 'T') + 'Z');
 
-function listCsv(dir: string): string[] {
+/** Every .csv below `dir`, in name order (NAB's data layout: one folder per category). */
+export function listCsv(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
     const p = join(dir, e.name);

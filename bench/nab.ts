@@ -6,10 +6,11 @@
  * The default variant is the best strictly online one (DEFAULT_VARIANT in src/anomaly/variants.ts;
  * the daemon runs its own combination, see docs/anomaly.md); `--variant all` runs every recorded variant.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { VARIANTS, DEFAULT_VARIANT, type SeriesInfo } from '../src/anomaly/variants';
+import { listCsv } from './nab-fast';
 
 const PUBLISHED: Array<[string, number | null, number | null, number | null]> = [
   ['ARTime', 74.9, 65.1, 80.4],
@@ -41,16 +42,6 @@ function args(): { data: string; variants: string[]; nab: string; work: string }
     nab: nab ?? join(data, '..'),
     work,
   };
-}
-
-function listCsv(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...listCsv(p));
-    else if (e.name.endsWith('.csv')) out.push(p);
-  }
-  return out;
 }
 
 /** NAB timestamps are "YYYY-MM-DD HH:MM:SS(.ffffff)"; compared as UTC milliseconds. */
