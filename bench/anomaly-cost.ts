@@ -92,7 +92,7 @@ function main(): void {
   console.log(`  CPU per 1,000 container-intervals: ${(((cpu.user + cpu.system) / 1000 / scored) * 1000).toFixed(1)} ms`);
   console.log(`  retained heap per container: ${(heap / containers / 1024).toFixed(1)} KiB${gc ? '' : ' (no --expose-gc: includes garbage)'}`);
   if (core) return;
-  console.log(`  CAD contexts per container (${SIGNALS.length} signals): ${contexts.toFixed(0)} (cap ${cfg.max_contexts} per signal)`);
+  console.log(`  CAD contexts per container (${SIGNALS.length} signals): ${contexts.toFixed(0)} (cap ${cfg.max_contexts} per quantiser, two per signal)`);
   console.log(`  persisted state per container: ${(stateBytes / 1024).toFixed(1)} KiB of JSON`);
 }
 

@@ -24,12 +24,12 @@ const opt = (n: string, d: string): string => (a.includes(n) ? a[a.indexOf(n) + 
 const corpus = loadCorpus(opt('--data', '/work/shared/nab/data'));
 const cacheDir = opt('--cache', '/tmp/dockward-nab-cache');
 
-/** CAD's raw score (no rest period) per row, range learned over the probation × span, or given. */
-function raw(span: number | 'given'): Rows {
-  const file = join(cacheDir, `raw-${span}.json`);
+/** CAD's raw score (no rest period) per row, range learned over the probation × span, or given; `mc`: the contexts cap. */
+function raw(span: number | 'given', mc = 20000): Rows {
+  const file = join(cacheDir, `raw-${span}${mc === 20000 ? '' : `-${mc}`}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Rows;
   const out = corpus.map((s) => {
-    const c = univariateSchema.parse({ warmup: s.info.probation, combine: 'cad', range: span === 'given' ? 'given' : 'warmup', span_factor: span === 'given' ? 1 : span });
+    const c = univariateSchema.parse({ warmup: s.info.probation, combine: 'cad', range: span === 'given' ? 'given' : 'warmup', span_factor: span === 'given' ? 1 : span, max_contexts: mc });
     const d = new UnivariateDetector(c, span === 'given' ? { min: s.info.min, max: s.info.max } : undefined);
     return s.values.map((v) => d.update(v).raw);
   });
@@ -118,3 +118,13 @@ row('second detector (these three with hold 0.2 and sp): likelihood of a z-score
 row('max(X2 likelihood, z-score likelihood, span 500 / 50)', final(max(L2, Lz500)), final(max(L2, lik(zscore(50), { average: 7 }))));
 row('likelihood of max(X2 raw, z-score tail)', final(lik(max(r2, zscore(500)), { average: 7 })));
 row('whole-file range (not online, reference): CAD + sp / likelihood + sp', max(rest(rg), S), max(lik(rg), S));
+// From `cadPairLik` to the daemon's core (core.ts, variant `daemon`): constant memory, bounded contexts.
+const ew = { average: 7, ew: true };
+const pairOf = (mc: number, o: Partial<LikelihoodOptions> = {}): Rows => max(lik(raw(2, mc), { ...ew, ...o }), lik(raw(3, mc), { ...ew, ...o }));
+row('`cadPairLik` with exponentially weighted moments instead of 8,640 averages', final(pairOf(20000)));
+row('— re-fitted every row instead of every 100', final(pairOf(20000, { reestimate: 1 })));
+row('— contexts capped at 1,000 / 2,000 / 3,000 per quantiser', ...[1000, 2000, 3000].map((mc) => final(pairOf(mc))));
+const P3 = pairOf(3000, { filter: false });
+row('— 3,000, without the red-after-red filter', final(P3));
+row('— 3,000, no filter, no hold', max(P3, S));
+row('— 3,000, no filter, the hold over the new-extreme check too (= `daemon`)', hold(max(P3, S), 0.2));

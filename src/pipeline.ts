@@ -92,6 +92,7 @@ export class Pipeline {
     this.events.on('event', (ev) => {
       if (ev.Type !== 'container') return;
       if (ev.Action === 'rename' || ev.Action === 'update') void metadata.refresh(ev.Actor.ID).catch(() => undefined);
+      if (ev.Action === 'start') anomaly?.started(ev.Actor.ID);
       if (ev.Action === 'destroy') {
         metadata.forget(ev.Actor.ID);
         correlator?.forget(ev.Actor.ID);

@@ -19,10 +19,23 @@ export const anomalyConfig = z
   .object({
     enabled: z.boolean().default(true),
     model: modelConfig,
-    /** score (0–100) at or over which an interval counts toward an alert */
-    threshold: z.number().min(0).max(100).default(70),
-    /** intervals in a row at or over the threshold before an alert (one stray interval is noise) */
-    sustain: z.number().int().min(1).default(3),
+    /**
+     * score (0–100) at or over which an interval counts toward an alert: NAB's optimiser picks
+     * 0.466 for the core on its standard profile (a likelihood tail of about 2×10⁻⁵)
+     */
+    threshold: z.number().min(0).max(100).default(46.6),
+    /**
+     * intervals in a row at or over the threshold before an alert. 1: the likelihood already
+     * judges a 7-interval average against the signal's own history, so one interval is a finding
+     */
+    sustain: z.number().int().min(1).default(1),
+    /**
+     * intervals after a container starts (or restarts) whose scores are written and learned from
+     * but marked not warm and never alerted: its entrypoint's processes and first log lines are
+     * start-up, not behaviour — a re-created container of a known image starts from that image's
+     * running baseline, which never saw a start
+     */
+    settle: z.number().int().min(0).default(3),
     /** when learned baselines are written to <state_dir>/anomaly-models.json (also at shutdown) */
     persist_schedule: z
       .string()
@@ -44,6 +57,8 @@ interface Entry {
   from: 'container' | 'image' | 'new';
   streak: number;
   lastScore: number;
+  /** intervals left in which the container is settling after a start */
+  settle: number;
 }
 
 export class AnomalyDetector {
@@ -52,6 +67,8 @@ export class AnomalyDetector {
   private readonly index: string;
   private readonly base: Record<string, unknown>;
   private task: ScheduledTask | undefined;
+  /** containers that started before their first document reached the detector */
+  private readonly starting = new Set<string>();
 
   constructor(
     private readonly cfg: AnomalyConfig,
@@ -79,7 +96,15 @@ export class AnomalyDetector {
     this.persist();
   }
 
+  /** A container started or restarted (engine event). */
+  started(containerId: string): void {
+    const e = this.entries.get(containerId);
+    if (e) e.settle = this.cfg.settle;
+    else this.starting.add(containerId);
+  }
+
   forget(containerId: string): void {
+    this.starting.delete(containerId);
     this.entries.delete(containerId);
     this.store.forget(containerId);
   }
@@ -100,8 +125,9 @@ export class AnomalyDetector {
   private entry(id: string, image: string): Entry {
     let e = this.entries.get(id);
     if (!e) {
-      const saved = this.store.lookup(id, image);
-      e = { image, model: new ContainerModel(this.cfg.model, saved?.model), signals: new SignalAccumulator(), from: saved?.from ?? 'new', streak: 0, lastScore: 0 };
+      const found = this.store.lookup(id, image);
+      const saved = found && ContainerModel.restorable(found.model) ? found : undefined;
+      e = { image, model: new ContainerModel(this.cfg.model, saved?.model), signals: new SignalAccumulator(), from: saved?.from ?? 'new', streak: 0, lastScore: 0, settle: this.starting.delete(id) ? this.cfg.settle : 0 };
       this.entries.set(id, e);
     }
     return e;
@@ -111,8 +137,10 @@ export class AnomalyDetector {
     const v = e.signals.fromStats(stats);
     if (!v) return;
     const s = e.model.update(v);
+    const warm = s.warm && e.settle === 0;
+    if (e.settle > 0) e.settle--;
     e.lastScore = s.score;
-    e.streak = s.warm && s.score >= this.cfg.threshold ? e.streak + 1 : 0;
+    e.streak = warm && s.score >= this.cfg.threshold ? e.streak + 1 : 0;
     const c = stats.container as Record<string, unknown>;
     const env: Envelope = {
       index: this.index,
@@ -125,7 +153,7 @@ export class AnomalyDetector {
         dockward: {
           anomaly: {
             score: s.score,
-            warm: s.warm,
+            warm,
             top: s.top,
             explanation: s.explanation,
             threshold: this.cfg.threshold,

@@ -38,6 +38,12 @@ export interface LikelihoodOptions {
   varianceFloor?: number;
   /** lower a red right after a red (only rises report); off only to measure what it is worth */
   filter?: boolean;
+  /**
+   * Fit to exponentially weighted moments of the averages (a plain mean while fewer than
+   * window/2 were seen, then a decay of 2/(window+1)) instead of keeping `window` averages:
+   * constant memory and state, which a daemon scoring twelve signals per container needs.
+   */
+  ew?: boolean;
 }
 
 export interface LikelihoodState {
@@ -48,6 +54,10 @@ export interface LikelihoodState {
   sd: number;
   fitted: boolean;
   prevRed: boolean;
+  /** ew only: the weighted moments and how many averages they hold */
+  ewMean?: number;
+  ewVar?: number;
+  ewN?: number;
 }
 
 /** likelihood at which a row is "red"; a red right after a red is lowered to "yellow" (only rises report) */
@@ -72,8 +82,11 @@ export class Likelihood {
     for (const x of s.recent) sum += x;
     const avg = sum / s.recent.length;
     if (i >= this.o.learn) {
-      s.averages.push(avg);
-      if (s.averages.length > this.o.window) s.averages.shift();
+      if (this.o.ew) this.weigh(avg);
+      else {
+        s.averages.push(avg);
+        if (s.averages.length > this.o.window) s.averages.shift();
+      }
     }
     let likelihood = 0.5;
     const start = this.o.learn + this.o.estimate;
@@ -90,14 +103,31 @@ export class Likelihood {
     return Math.max(0, Math.log(1 + 1e-10 - likelihood) / LOG_1E10);
   }
 
+  private weigh(avg: number): void {
+    const s = this.s;
+    const n = s.ewN ?? 0;
+    const alpha = Math.max(1 / (n + 1), 2 / (this.o.window + 1));
+    const m = s.ewMean ?? 0;
+    const d = avg - m;
+    s.ewMean = m + alpha * d;
+    // n/(n-1)-free form: the same update as level.ts; for a plain mean it is the population variance
+    s.ewVar = (1 - alpha) * ((s.ewVar ?? 0) + alpha * d * d);
+    s.ewN = n + 1;
+  }
+
   private fit(): void {
-    const a = this.s.averages;
     let m = 0;
-    for (const x of a) m += x;
-    m /= a.length;
     let v = 0;
-    for (const x of a) v += (x - m) ** 2;
-    v /= Math.max(1, a.length - 1);
+    if (this.o.ew) {
+      m = this.s.ewMean ?? 0;
+      v = this.s.ewVar ?? 0;
+    } else {
+      const a = this.s.averages;
+      for (const x of a) m += x;
+      m /= a.length;
+      for (const x of a) v += (x - m) ** 2;
+      v /= Math.max(1, a.length - 1);
+    }
     this.s.mean = Math.max(m, this.o.meanFloor ?? 0.03);
     this.s.sd = Math.sqrt(Math.max(v, this.o.varianceFloor ?? 0.0003));
     this.s.fitted = true;
@@ -116,16 +146,28 @@ export class Likelihood {
 export class SpatialRange {
   private min = Infinity;
   private max = -Infinity;
-  constructor(private readonly tolerance: number) {}
+  /** `floor`: the smallest step beyond the range that counts, in the value's unit (a daemon's noise floor) */
+  constructor(private readonly tolerance: number, private readonly floor = 0, state?: { min: number | null; max: number | null }, private readonly relative = 0) {
+    // JSON turns ±Infinity (nothing seen yet) into null
+    if (state) {
+      this.min = state.min ?? Infinity;
+      this.max = state.max ?? -Infinity;
+    }
+  }
   update(v: number): number {
     let out = 0;
-    if (this.max > this.min) {
-      const t = (this.max - this.min) * this.tolerance;
-      if (v > this.max + t || v < this.min - t) out = 1;
+    // Without a floor a flat series has no scale (its second value would always be "new"); with
+    // one, a flat series is the clearest baseline there is: a miner after a container's idle hours.
+    if (this.max > this.min || (this.floor > 0 && this.max === this.min)) {
+      const t = Math.max((this.max - this.min) * this.tolerance, this.floor);
+      if (v > this.max + Math.max(t, Math.abs(this.max) * this.relative) || v < this.min - Math.max(t, Math.abs(this.min) * this.relative)) out = 1;
     }
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     return out;
+  }
+  get state(): { min: number; max: number } {
+    return { min: this.min, max: this.max };
   }
 }
 

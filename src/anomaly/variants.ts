@@ -4,6 +4,7 @@
  * contain no '_' because NAB's scorer splits result file names on it.
  */
 import { univariateSchema, UnivariateDetector } from './univariate';
+import { coreSchema, SignalCore } from './core';
 import { Hold, Likelihood, SpatialRange } from './likelihood';
 
 export interface SeriesInfo {
@@ -79,4 +80,16 @@ Object.assign(VARIANTS, {
   cadPairLik: likelihoodEnsemble([2, 3], { average: 7, hold: 0.2, tolerance: 0.05 }),
 });
 
-export const DEFAULT_VARIANT = 'cadPairLik';
+/**
+ * The daemon's own core (core.ts, its defaults), the probationary period as its warm-up, plus
+ * one report per event: the hold stands for the daemon's alert grouping, which reports an
+ * incident once and then summarises it.
+ */
+function daemon(s: SeriesInfo): Scorer {
+  const core = new SignalCore(coreSchema.parse({ warmup: Math.max(2, s.probation) }));
+  const hold = new Hold(s.probation * 0.2, 0.45);
+  return (v) => hold.apply(core.update(v).score);
+}
+Object.assign(VARIANTS, { daemon });
+
+export const DEFAULT_VARIANT = 'daemon';

@@ -112,9 +112,9 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.anomaly.explanation': { type: 'keyword', ignore_above: 1024 },
   ...Object.fromEntries(['streak', 'samples'].map((f) => [`dockward.anomaly.${f}`, { type: 'long' }])),
   ...Object.fromEntries(
-    ANOMALY_SIGNALS.flatMap((sig) => ['score', 'value', 'baseline', 'cad', 'level'].map((f) => [`dockward.anomaly.signals.${sig}.${f}`, { type: 'float' }])),
+    ANOMALY_SIGNALS.flatMap((sig) => ['score', 'value', 'baseline', 'cad'].map((f) => [`dockward.anomaly.signals.${sig}.${f}`, { type: 'float' }])),
   ),
-  ...Object.fromEntries(ANOMALY_SIGNALS.map((sig) => [`dockward.anomaly.signals.${sig}.below`, { type: 'boolean' }])),
+  ...Object.fromEntries(ANOMALY_SIGNALS.flatMap((sig) => ['below', 'extreme'].map((f) => [`dockward.anomaly.signals.${sig}.${f}`, { type: 'boolean' }]))),
   // A JSON log line's own fields, parsed by the container-logs pipeline; any keys, one mapping.
   'dockward.json': { type: 'flattened' },
   'dockward.alert.group_id': { type: 'keyword' },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { anomalyConfig } from '../../src/anomaly/detector';
 import { adminClient, engines, newNamespace } from '../support/engines';
 import { removeContainers, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
@@ -15,7 +16,7 @@ type Alert = { '@timestamp': string; message: string; rule: { id: string }; cont
 
 const WARMUP = 10; // intervals of 2 s
 const CALM_S = 50; // every workload container is calm this long before its behaviour changes
-const THRESHOLD = 70;
+const THRESHOLD = anomalyConfig.parse({}).threshold; // the default, as an operator runs it
 
 describe('anomaly scores on the real engines', () => {
   const { docker } = engines();
@@ -29,8 +30,6 @@ describe('anomaly scores on the real engines', () => {
     'collectors.processes.schedule=* * * * * *',
     'collectors.processes.stagger=100ms',
     `anomaly.model.warmup=${WARMUP}`,
-    `anomaly.threshold=${THRESHOLD}`,
-    'anomaly.sustain=2',
     'anomaly.persist_schedule=*/5 * * * * *',
     'detect.window=30s',
   ];
@@ -141,6 +140,14 @@ describe('anomaly scores on the real engines', () => {
     await start('recreated', 'sleep 3600');
     const fresh = await until('recreated scored', async () => (await docsOf(ids.recreated))[0], 30_000);
     assert.equal(fresh.dockward.anomaly.baseline_from, 'image');
-    assert.equal(fresh.dockward.anomaly.warm, true);
+    assert.ok(fresh.dockward.anomaly.samples > 1, `starts from the image's ${fresh.dockward.anomaly.samples} samples`);
+    // its start-up (the entrypoint's processes) is settled through, not alerted; then it is warm at once
+    assert.equal(fresh.dockward.anomaly.warm, false);
+    const settle = anomalyConfig.parse({}).settle;
+    const warm = await until('recreated warm', async () => (await docsOf(ids.recreated)).find((d) => d.dockward.anomaly.warm), 30_000);
+    assert.ok(warm.dockward.anomaly.samples - fresh.dockward.anomaly.samples <= settle, `warm after ${warm.dockward.anomaly.samples - fresh.dockward.anomaly.samples} intervals`);
+    await new Promise((r) => setTimeout(r, 5000));
+    const raised = await fetchAll<Alert>(es, alerts, { term: { 'container.id': ids.recreated } });
+    assert.deepEqual(raised.map((a) => a.message), [], 'a re-created container of a calm image raises nothing');
   });
 });

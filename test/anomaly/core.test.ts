@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { anomalyConfig } from '../../src/anomaly/detector';
 import { ContainerModel, modelConfig } from '../../src/anomaly/model';
 import { univariateSchema, UnivariateDetector } from '../../src/anomaly/univariate';
 import type { Vector } from '../../src/anomaly/signals';
@@ -42,15 +43,18 @@ describe('anomaly core', () => {
       for (let i = 0; i < 200; i++) m.update(v(i));
       return [m.update({ cpu: 3, process_starts: 0 }), m.update({ cpu: 3, process_starts: 0 }), m.update({ cpu: 3, process_starts: 600 })];
     };
+    const threshold = anomalyConfig.parse({}).threshold;
     const [quiet, quieter, burst] = run(false);
     assert.equal(quiet.signals.process_starts?.below, true);
-    assert.ok((quieter.signals.process_starts?.score ?? 0) >= 70, `the drop itself scores ${quieter.signals.process_starts?.score}`);
-    assert.ok(quiet.score < 70 && quieter.score < 70, `container scores ${quiet.score}, ${quieter.score} for a drop`);
+    // 0 lies below every count seen: a new extreme, the highest score a signal can have
+    assert.equal(quiet.signals.process_starts?.extreme, true);
+    assert.equal(quiet.signals.process_starts?.score, 100, `the drop itself scores ${quiet.signals.process_starts?.score}`);
+    assert.ok(quiet.score < threshold && quieter.score < threshold, `container scores ${quiet.score}, ${quieter.score} for a drop`);
     assert.equal(burst.top, 'process_starts');
     assert.ok(burst.score >= 90, `a burst scores ${burst.score}`);
-    const [, counted] = run(true);
+    const [counted] = run(true);
     assert.equal(counted.top, 'process_starts');
-    assert.ok(counted.score >= 70, `with drops counted the container scores ${counted.score}`);
+    assert.ok(counted.score >= threshold, `with drops counted the container scores ${counted.score}`);
     assert.match(counted.explanation, /below its usual/);
   });
 });

@@ -35,6 +35,30 @@ describe('anomaly likelihood', () => {
     for (let i = 150; i < 300; i++) assert.equal(b.update(noise(i)), a.update(noise(i)));
   });
 
+  it('weighted moments: the state stays a few numbers however long the series, and a rise still reads red', () => {
+    const o = { learn: 50, estimate: 50, window: 8640, reestimate: 100, average: 7, ew: true, filter: false };
+    const l = new Likelihood(o);
+    for (let i = 0; i < 20_000; i++) l.update(0.2 * noise(i));
+    assert.equal(l.state.averages.length, 0);
+    assert.ok(JSON.stringify(l.state).length < 400, `state ${JSON.stringify(l.state).length} bytes of JSON`);
+    const rise = [1, 1, 1].map(() => l.update(1));
+    assert.ok(rise.every((x) => x >= 0.5), `a run of raw 1s reads ${rise.map((x) => x.toFixed(2)).join(', ')} (no filter: each stays red)`);
+  });
+
+  it('with a noise floor, a flat series has a scale: a jump past the floor is a new extreme, a wobble within it is not', () => {
+    const flat = new SpatialRange(0.05, 5);
+    assert.deepEqual([0, 0, 0, 3, 9, 9].map((v) => flat.update(v)), [0, 0, 0, 0, 1, 0]);
+    const restored = new SpatialRange(0.05, 5, JSON.parse(JSON.stringify(flat.state)));
+    assert.equal(restored.update(13.9), 0, 'within one floor of the range seen');
+    assert.equal(restored.update(20), 1);
+    // without a floor (NAB), a flat start stays unscored: its second value would always be "new"
+    // a rate's jitter grows with it: past a steady 60 a minute, 62 is not new, 75 is
+    const rate = new SpatialRange(0.05, 2, undefined, 0.1);
+    assert.deepEqual([60, 59, 61, 62, 75].map((v) => rate.update(v)), [0, 0, 0, 0, 1]);
+    const nab = new SpatialRange(0.05);
+    assert.deepEqual([0, 0, 7].map((v) => nab.update(v)), [0, 0, 0]);
+  });
+
   it('a new extreme scores 1 once outside the tolerance; the hold keeps one report per event', () => {
     const s = new SpatialRange(0.05);
     assert.deepEqual([0, 10, 5, 10.4, 10.6, 11.2, -1].map((v) => s.update(v)), [0, 0, 0, 0, 0, 1, 1]);

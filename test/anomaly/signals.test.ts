@@ -33,8 +33,8 @@ describe('anomaly signals: new files', () => {
     assert.equal(SIGNAL_LABEL.new_files, 'new files per minute');
     assert.ok(SIGNAL_FLOOR.new_files > 0);
     // src/setup/mappings.ts builds the per-signal fields from SIGNALS
-    for (const f of ['score', 'value', 'baseline', 'cad', 'level']) assert.deepEqual(CUSTOM_FIELDS[`dockward.anomaly.signals.new_files.${f}`], { type: 'float' });
-    assert.deepEqual(CUSTOM_FIELDS['dockward.anomaly.signals.new_files.below'], { type: 'boolean' });
+    for (const f of ['score', 'value', 'baseline', 'cad']) assert.deepEqual(CUSTOM_FIELDS[`dockward.anomaly.signals.new_files.${f}`], { type: 'float' });
+    for (const f of ['below', 'extreme']) assert.deepEqual(CUSTOM_FIELDS[`dockward.anomaly.signals.new_files.${f}`], { type: 'boolean' });
   });
 
   it('counts created files per minute since the previous stats document, not changes, deletions or the first scan', () => {
@@ -65,7 +65,7 @@ describe('anomaly signals: new files', () => {
         d.observe(env(stats(i)));
       }
       const calm = out.slice(30).map((e) => (e.doc.dockward as { anomaly: { score: number } }).anomaly.score);
-      assert.ok(Math.max(...calm) < 70, `steady files score at most ${Math.max(...calm)}`);
+      assert.ok(Math.max(...calm) < cfg.threshold, `steady files score at most ${Math.max(...calm)}`);
       for (let k = 0; k < 200; k++) d.observe(env(file('creation', `/tmp/payload${k}`)));
       d.observe(env(stats(120)));
       const a = (out[out.length - 1].doc.dockward as { anomaly: { score: number; top: string; explanation: string } }).anomaly;
