@@ -3,8 +3,8 @@
  * corpus, scored online, results written in NAB's layout and scored by NAB's own scorer (run from
  * a writable copy of NAB, since ../shared/nab is read-only), printed beside the published figures.
  *   node dist/bench/nab.js [dataDir=/work/shared/nab/data] [--variant name,…] [--nab dir] [--work dir]
- * The default variant is the best strictly online one (DEFAULT_VARIANT in src/anomaly/variants.ts;
- * the daemon runs its own combination, see docs/anomaly.md); `--variant all` runs every recorded variant.
+ * The default variant, `daemon`, is the core `dockward run` runs on every signal (src/anomaly/core.ts,
+ * DEFAULT_VARIANT in src/anomaly/variants.ts); `--variant all` runs every recorded variant.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

@@ -38,9 +38,9 @@ export const VARIANTS: Record<string, (s: SeriesInfo) => Scorer> = {
   cadWarmupX2: cad({ range: 'warmup', combine: 'cad', span_factor: 2 }),
   cadWarmupX3: cad({ range: 'warmup', combine: 'cad', span_factor: 3 }),
   cadWarmupX15: cad({ range: 'warmup', combine: 'cad', span_factor: 1.5 }),
-  /** X2 with the level deviation gated in as the container model does */
+  /** X2 with the level deviation gated in, as the container model did before `daemon` */
   cadWarmupX2Gated: cad({ range: 'warmup', combine: 'gated', span_factor: 2 }),
-  /** the container model's combination: level, or CAD scaled by min(1, z/z0) */
+  /** the container model's combination before `daemon`: level, or CAD scaled by min(1, z/z0) */
   cadGated: cad({ range: 'expanding', combine: 'gated' }),
 };
 
