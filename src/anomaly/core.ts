@@ -6,8 +6,8 @@
  * CAD OSE's raw score (cad.ts, univariate.ts) under two quantisers, spanning 2× and 3× the range
  * learned during the warm-up; each raw score through its own anomaly likelihood (likelihood.ts:
  * "how unusual is this raw score for this series", so a noisy and a regular series share one
- * threshold); the larger taken; and a value beyond everything seen so far (by 5 % of that range,
- * at least the signal's noise floor) scores 1 at once.
+ * threshold); the larger taken; and a value beyond everything seen so far (by 5 % of that range;
+ * in the daemon also by the signal's noise floor and 10 % of itself) scores 1 at once.
  *
  * What it does not do: hold the score at 0 after a report. NAB's variant adds that hold (one
  * report per event pays there); in the daemon the alert grouping does it (detect.window: the first
