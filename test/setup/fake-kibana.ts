@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../support/http';
 
 /** What one request to the fake carried: enough to check the client spoke the import API's dialect. */
 export interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; field?: string; filename?: string; ndjson?: string }
@@ -40,9 +41,7 @@ export class FakeKibana {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(req);
     const seen: Seen = { method: req.method!, url: req.url!, headers: req.headers };
     this.seen.push(seen);
     const send = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };

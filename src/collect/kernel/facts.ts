@@ -13,14 +13,8 @@ export interface Leader {
   container: string;
 }
 
-/** What the table knows about one container process (host pid). */
-export interface Entry {
-  pid: number;
-  ppid: number;
-  container: string;
-  start?: number;
-  startExact: boolean;
-  forkTs?: bigint;
+/** Who a process is, as /proc shows it: the same in the table's entry and in the fact it hands on. */
+export interface ProcessIdentity {
   vpid?: number;
   args?: string[];
   executable?: string;
@@ -29,6 +23,16 @@ export interface Entry {
   uid?: number;
   euid?: number;
   gid?: number;
+}
+
+/** What the table knows about one container process (host pid). */
+export interface Entry extends ProcessIdentity {
+  pid: number;
+  ppid: number;
+  container: string;
+  start?: number;
+  startExact: boolean;
+  forkTs?: bigint;
   /** Images seen: execs (and busybox-style comm changes of a forked child that never execs). */
   execs: number;
   /** A start fact went out, so an end fact is due. */
@@ -46,11 +50,10 @@ export interface ParentInfo {
 }
 
 /** One process start or end, with everything known; the collector turns it into a document. */
-export interface ProcessFact {
+export interface ProcessFact extends ProcessIdentity {
   type: 'start' | 'end';
   container: string;
   pid: number;
-  vpid?: number;
   /** ms since the epoch; identifies the process together with pid and container. */
   start: number;
   startExact: boolean;
@@ -58,13 +61,6 @@ export interface ProcessFact {
   image: number;
   /** Kernel time of the exec / exit (CLOCK_MONOTONIC ns), when the fact comes from an event. */
   ts?: bigint;
-  args?: string[];
-  executable?: string;
-  name?: string;
-  cwd?: string;
-  uid?: number;
-  euid?: number;
-  gid?: number;
   parent?: ParentInfo;
   leader: Leader;
   exit?: { code: number; signal?: number };
