@@ -61,7 +61,9 @@ function statsDoc(i: number, c: number): Record<string, unknown> {
 function main(): void {
   const cfg = modelConfig.parse({});
   gc?.();
-  const heap0 = process.memoryUsage().heapUsed;
+  // typed arrays (CAD's context table) live outside the JS heap: count their buffers too
+  const used = (): number => ((u) => u.heapUsed + u.arrayBuffers)(process.memoryUsage());
+  const heap0 = used();
   const models: Array<{ m: ContainerModel; s: SignalAccumulator; alt?: VariantModel }> = [];
   for (let c = 0; c < containers; c++) models.push({ m: new ContainerModel(cfg), s: new SignalAccumulator(), alt: core ? new VariantModel(cfg.warmup) : undefined });
   const cpu0 = process.cpuUsage();
@@ -85,7 +87,7 @@ function main(): void {
   }
   const cpu = process.cpuUsage(cpu0);
   gc?.();
-  const heap = process.memoryUsage().heapUsed - heap0;
+  const heap = used() - heap0;
   const contexts = models.reduce((a, x) => a + x.m.contexts, 0) / containers;
   const stateBytes = models.slice(0, 20).reduce((a, x) => a + JSON.stringify(x.m.snapshot()).length, 0) / Math.min(20, containers);
   console.log(`anomaly model${core ? ` (core: NAB variant ${core})` : ''}: ${containers} containers × ${intervals} intervals (${scored} scored)`);

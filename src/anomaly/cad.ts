@@ -14,8 +14,12 @@
  *   is skipped while no new context is pending) because it shapes the published scores.
  * - Memory: contexts only grow in the original. `maxContexts` caps them; past the cap no new
  *   context is learned (the novelty term then reads 0) — the bound a long-lived daemon needs.
+ *   Contexts are kept as typed columns, not as tuples: a daemon holds tens of thousands per
+ *   container (bench/anomaly-cost.ts). (A left semi-context's few contexts stay in a Map: measured,
+ *   a Map of one entry takes less than two pushed arrays, which reserve room for 17 each.)
  */
 
+/** `contexts`: right semi-context id → context id, in the order they were learned. */
 interface LeftSemi { id: number; facts: number[]; len: number; crossed: number; contexts: Map<number, number> }
 interface RightSemi { id: number; facts: number[]; len: number; crossed: number }
 /** count, zero-level flag, left semi id, right semi id */
@@ -23,6 +27,35 @@ type Context = [number, number, number, number];
 type FactPair = [number[], number[]];
 
 const NEURON_BASE = 2 ** 31;
+
+/** Every context's count, zero-level flag, left and right semi-context ids, as columns. */
+class ContextTable {
+  count = new Float64Array(64);
+  zero = new Uint8Array(64);
+  left = new Int32Array(64);
+  right = new Int32Array(64);
+  length = 0;
+
+  push(zero: number, left: number, right: number, count = 0): number {
+    if (this.length === this.count.length) this.grow();
+    const id = this.length++;
+    this.count[id] = count;
+    this.zero[id] = zero;
+    this.left[id] = left;
+    this.right[id] = right;
+    return id;
+  }
+
+  private grow(): void {
+    // by a quarter, not doubling: a table stays near its cap of thousands for the process's life
+    const n = Math.ceil(this.count.length * 1.25);
+    const widen = <T extends Float64Array | Uint8Array | Int32Array>(a: T, b: T): T => (b.set(a), b);
+    this.count = widen(this.count, new Float64Array(n));
+    this.zero = widen(this.zero, new Uint8Array(n));
+    this.left = widen(this.left, new Int32Array(n));
+    this.right = widen(this.right, new Int32Array(n));
+  }
+}
 
 export interface CadState {
   left: Array<[number[], Array<[number, number]>]>;
@@ -38,7 +71,7 @@ export class ContextOperator {
   readonly leftSemis: LeftSemi[] = [];
   readonly rightSemis: RightSemi[] = [];
   private crossed: [LeftSemi[], RightSemi[]] = [[], []];
-  readonly contexts: Context[] = [];
+  readonly contexts = new ContextTable();
   private newContextID = 0;
 
   constructor(private readonly maxLeftLen: number, private readonly maxContexts: number) {}
@@ -80,18 +113,17 @@ export class ContextOperator {
       const l = this.leftSemi(lf);
       const r = this.rightSemi(rf);
       const semi = this.leftSemis[l];
-      let id = semi.contexts.get(r);
-      if (id === undefined) {
-        id = this.contexts.length;
+      const known = semi.contexts.get(r);
+      if (known === undefined) {
+        const id = this.contexts.push(zeroLevel ? 1 : 0, l, r);
         semi.contexts.set(r, id);
         added++;
-        this.contexts.push([0, zeroLevel ? 1 : 0, l, r]);
         if (zeroLevel) {
           this.newContextID = id;
           return true;
         }
       } else if (zeroLevel) {
-        this.contexts[id][1] = 1;
+        this.contexts.zero[known] = 1;
         return false;
       }
     }
@@ -132,22 +164,22 @@ export class ContextOperator {
     const active: number[] = [];
     const potential: FactPair[] = [];
     let selected = 0;
+    const ctx = this.contexts;
     for (const left of this.crossed[0]) {
       for (const [rightId, contextId] of left.contexts) {
         if (this.newContextID === contextId) continue;
-        const ctx = this.contexts[contextId];
         const right = this.rightSemis[rightId];
         if (left.len === left.crossed) {
           selected++;
           if (right.crossed > 0) {
             if (right.len === right.crossed) {
-              ctx[0]++;
+              ctx.count[contextId]++;
               active.push(contextId);
-            } else if (ctx[1] && newContextFlag && left.crossed <= this.maxLeftLen) {
+            } else if (ctx.zero[contextId] && newContextFlag && left.crossed <= this.maxLeftLen) {
               potential.push([left.facts.slice(), right.facts.slice()]);
             }
           }
-        } else if (ctx[1] && newContextFlag && right.crossed > 0 && left.crossed <= this.maxLeftLen) {
+        } else if (ctx.zero[contextId] && newContextFlag && right.crossed > 0 && left.crossed <= this.maxLeftLen) {
           potential.push([left.facts.slice(), right.facts.slice()]);
         }
       }
@@ -162,10 +194,11 @@ export class ContextOperator {
     for (const [f, semis] of this.factsDics[0]) for (const s of semis) push(leftFacts, s, f);
     const rightFacts = new Map<RightSemi, number[]>();
     for (const [f, semis] of this.factsDics[1]) for (const s of semis) push(rightFacts, s, f);
+    const c = this.contexts;
     return {
       left: this.leftSemis.map((s) => [(leftFacts.get(s) ?? []).sort((a, b) => a - b), [...s.contexts]]),
       right: this.rightSemis.map((s) => (rightFacts.get(s) ?? []).sort((a, b) => a - b)),
-      contexts: this.contexts.map((c) => [...c] as Context),
+      contexts: Array.from({ length: c.length }, (_, i): Context => [c.count[i], c.zero[i], c.left[i], c.right[i]]),
     };
   }
 
@@ -175,7 +208,7 @@ export class ContextOperator {
       for (const [r, c] of ctxs) this.leftSemis[id].contexts.set(r, c);
     }
     for (const facts of s.right) this.rightSemi(facts);
-    for (const c of s.contexts) this.contexts.push([...c] as Context);
+    for (const [count, zero, l, r] of s.contexts) this.contexts.push(zero, l, r, count);
   }
 }
 
@@ -220,8 +253,8 @@ export class Cad {
     for (const p of potential) uniq.add(pairKey(p));
     const activeShare = selected > 0 ? active.length / selected : 0;
 
-    const ctxs = this.op.contexts;
-    active.sort((a, b) => ctxs[a][0] - ctxs[b][0] || ctxs[a][2] - ctxs[b][2] || ctxs[a][3] - ctxs[b][3]);
+    const { count, left, right } = this.op.contexts;
+    active.sort((a, b) => count[a] - count[b] || left[a] - left[b] || right[a] - right[b]);
     const neurons = active.slice(-this.o.maxActiveNeurons).map((id) => NEURON_BASE + id);
     this.leftFactsGroup = [...new Set([...sens, ...neurons])].sort((a, b) => a - b);
 

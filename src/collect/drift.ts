@@ -29,8 +29,12 @@ export class DriftCollector extends PeriodicCollector<Map<string, number>> {
   }
 
   protected async poll(meta: ContainerMeta): Promise<void> {
-    const raw: unknown = (await this.ctx.docker.getContainer(meta.id).changes()) ?? [];
-    // The engine answers null for "no changes"; anything else that is not a list is named, not iterated.
+    let raw: unknown = await this.ctx.docker.getContainer(meta.id).changes();
+    // The engine answers `null` for "no changes", and docker-modem hands a JSON null back as the
+    // raw body (a Buffer holding "null\n"), so it is parsed here; anything else that is not a list
+    // is named, not iterated.
+    if (Buffer.isBuffer(raw)) raw = JSON.parse(raw.toString('utf8') || 'null') as unknown;
+    raw ??= [];
     if (!Array.isArray(raw)) throw new Error(`unexpected answer to GET /containers/${meta.id.slice(0, 12)}/changes: ${JSON.stringify(raw).slice(0, 200)}`);
     const changes = raw.filter((c): c is { Path: string; Kind: number } => typeof c?.Path === 'string');
     const scan = new Date().toISOString();
