@@ -40,7 +40,15 @@ describe('kernel process events under a burst (real dockerd, real kernel)', () =
     const cpu0 = cpuSeconds(dw.pid);
     const rss0 = rssMb(dw.pid);
     let rssPeak = rss0;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(dw.pid))), 200);
+    // A sampler that threw (dockward gone) would keep the test file alive forever: it stops, and
+    // dockward's death is reported by dw.alive() below, with its log.
+    const sampler = setInterval(() => {
+      try {
+        rssPeak = Math.max(rssPeak, rssMb(dw.pid));
+      } catch {
+        clearInterval(sampler);
+      }
+    }, 200);
     const t0 = Date.now();
     const { id, exitCode } = await runContainer(docker, {
       name: `${ns}-burst`,
