@@ -79,7 +79,7 @@ export class SignalCore {
     let score = 0;
     let cad = 0;
     for (const p of this.parts) {
-      const raw = p.cad.update(value).raw;
+      const raw = p.cad.cadScore(value);
       cad = Math.max(cad, raw);
       score = Math.max(score, p.likelihood.update(raw));
     }

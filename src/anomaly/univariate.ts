@@ -103,18 +103,26 @@ export class UnivariateDetector {
    * the threshold outside a window as a false positive, so one report per event is what pays).
    */
   update(value: number, minSd = 0): { cad: number; level: number; raw: number; score: number } {
-    if (this.c.range === 'expanding' || (this.c.range === 'warmup' && this.seen < this.c.warmup)) {
-      if (value < this.min) this.min = value;
-      if (value > this.max) this.max = value;
-    }
-    this.seen++;
-    const cad = this.cad.step(this.facts(value));
+    const cad = this.cadScore(value);
     const span = Number.isFinite(this.max - this.min) ? this.max - this.min : 0;
     const lv = this.level.update(value, Math.max(minSd, this.c.level_floor_share * span, 1e-9));
     const level = lv.score;
     const raw =
       this.c.combine === 'cad' ? cad : this.c.combine === 'max' ? Math.max(cad, level) : Math.max(level, cad * Math.min(1, lv.z / this.c.z0));
     return { cad, level, raw, score: this.rest.apply(raw) };
+  }
+
+  /**
+   * CAD's raw score alone, learning the range and the contexts: all the per-signal core (core.ts)
+   * uses, so it skips the level baseline and the rest period `update` adds for the variants.
+   */
+  cadScore(value: number): number {
+    if (this.c.range === 'expanding' || (this.c.range === 'warmup' && this.seen < this.c.warmup)) {
+      if (value < this.min) this.min = value;
+      if (value > this.max) this.max = value;
+    }
+    this.seen++;
+    return this.cad.step(this.facts(value));
   }
 
   /** CAD OSE's encoding: bit k of the bin index becomes fact 2k (bit clear) or 2k+1 (set). */
