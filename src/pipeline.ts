@@ -25,6 +25,8 @@ import { Notifier } from './notify/notifier';
 import { Responder } from './respond/responder';
 import { AnomalyDetector } from './anomaly/detector';
 import { ANOMALY_RULE } from './anomaly/alert';
+import { TamperSink } from './detect/tamper';
+import { containerFields } from './enrich/ecs';
 
 /**
  * Builds the parts from a validated config and connects them:
@@ -99,8 +101,20 @@ export class Pipeline {
         anomaly?.forget(ev.Actor.ID);
       }
     });
+    const tamper = new TamperSink(
+      cfg.namespace,
+      cfg.detect.window,
+      async (id) => {
+        const meta = id === 'host' ? undefined : await metadata.get(id);
+        return meta && containerFields(meta);
+      },
+      (env) => queue.push(env),
+      (rule, env) => detector?.raise(rule, env),
+      (kind) => telemetry.tamperReports.inc({ kind }),
+    );
     this.collectors = buildCollectors(cfg.collectors, {
       docker: this.docker, events: this.events, metadata, cursors: this.cursors, output, telemetry, namespace: cfg.namespace,
+      tamper: (r) => tamper.report(r),
     });
   }
 

@@ -13,6 +13,18 @@ export interface Output {
   whenWritable(): Promise<void>;
 }
 
+/** What a container did to dockward's own inputs; each kind is one T1562 rule (src/detect/tamper.ts). */
+export type TamperKind = 'special-file' | 'log-flood' | 'label-bomb' | 'drift-bomb' | 'kernel-overrun' | 'cmdline-padding';
+
+/** Interference with dockward's inputs seen by a collector: raised as an alert on that container. */
+export interface TamperReport {
+  /** Full container id; 'host' when no one container can be named (a kernel overrun). */
+  container: string;
+  kind: TamperKind;
+  /** What was seen, for the analyst: path, sizes, counts. Never the attacker's raw bytes unbounded. */
+  detail: string;
+}
+
 export interface CollectorContext {
   docker: Docker;
   events: EngineEventStream;
@@ -21,6 +33,8 @@ export interface CollectorContext {
   output: Output;
   telemetry: Telemetry;
   namespace: string;
+  /** Reports tampering with dockward's inputs (grouped per container and kind by the detector). */
+  tamper?: (report: TamperReport) => void;
 }
 
 /** One signal of the engine turned into documents. It never talks to Elasticsearch. */
