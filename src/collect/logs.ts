@@ -6,6 +6,7 @@ import type { EngineEvent } from '../docker/event-stream';
 import { baseFields, containerFields, detectLevel } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
 import { AckTracker } from '../ship/ack-tracker';
+import { LogPosition } from './log-position';
 import { deterministicId, streamName } from '../ship/envelope';
 import type { Collector, CollectorContext } from './collector';
 
@@ -24,6 +25,9 @@ export const logsConfig = z
   .strict()
   .prefault({});
 export type LogsConfig = z.output<typeof logsConfig>;
+
+/** How a container's reading ended: 'unknown' when the engine could not say, 'stopped' when dockward stops. */
+type FollowEnd = 'drained' | 'ignored' | 'unknown' | 'stopped';
 
 /** A log cursor: the engine timestamp of the newest line stored with everything before it. */
 interface LogCursor {
@@ -49,6 +53,8 @@ export class LogsCollector implements Collector {
   private readonly drained = new Set<string>();
   /** Containers excluded by name or label, or with an unreadable log driver. */
   private readonly ignored = new Set<string>();
+  /** Containers started again while their last read was still running. */
+  private readonly again = new Set<string>();
   private readonly streams = new Set<IncomingMessage>();
   private readonly base: Record<string, unknown>;
   private readonly index: string;
@@ -111,52 +117,92 @@ export class LogsCollector implements Collector {
   }
 
   private follow(id: string): void {
-    if (!this.running || this.followers.has(id) || this.ignored.has(id)) return;
+    if (!this.running || this.ignored.has(id)) return;
+    if (this.followers.has(id)) {
+      // A start while the last read of a stop is under way: follow again once that read is done.
+      this.again.add(id);
+      return;
+    }
+    this.drained.delete(id);
     const p = this.followContainer(id)
-      .then((read) => {
-        // A stream also ends when the engine restarts under a running container (live-restore):
-        // look again, and follow on from the cursor if it still runs.
-        if (read && this.running) setTimeout(() => void this.followIfRunning(id), 1000).unref();
+      .then((end) => {
+        if (end === 'drained') this.drained.add(id);
       })
       .catch((err) => this.ctx.telemetry.event('logs.follow.failed', 'warn', `logs of ${id.slice(0, 12)}: ${(err as Error).message}`, { container: { id } }))
       .finally(() => {
         this.followers.delete(id);
         this.ctx.telemetry.followedContainers.set(this.followers.size);
+        if (this.again.delete(id)) this.follow(id);
       });
     this.followers.set(id, p);
     this.ctx.telemetry.followedContainers.set(this.followers.size);
   }
 
-  private async followIfRunning(id: string): Promise<void> {
-    const meta = await this.ctx.metadata.refresh(id).catch(() => undefined);
-    if (meta?.running) this.follow(id);
-    else this.drained.add(id);
-  }
-
-  /** Reads one container's log until its stream ends; false when it was not to be read at all. */
-  private async followContainer(id: string): Promise<boolean> {
+  /**
+   * Reads one container's log until it is drained: a follow stream ends at container exit
+   * (possibly before the engine has sent the tail of its log file), at an engine restart, or on
+   * an error, so every end is followed by a look at the container and another read from where
+   * this one stopped: following again while it runs, a plain read once it has stopped. Only a
+   * plain read of a stopped container that returns nothing new drains it. All reads share one
+   * tracker, so the cursor never passes a line that is not acknowledged.
+   */
+  private async followContainer(id: string): Promise<FollowEnd> {
     const meta = await this.ctx.metadata.get(id);
-    if (!meta) return false;
+    if (!meta) return 'unknown';
     if (!this.wanted(meta)) {
       this.ignored.add(id);
-      return false;
+      return 'ignored';
     }
     const key = `logs/${id}`;
     const cursor = this.ctx.cursors.get<LogCursor>(key);
-    const since = cursor ? sinceArg(cursor.sec, cursor.nanos) : this.cfg.start_at === 'end' ? String(Date.now() / 1000) : '0';
-    const stream = (await this.ctx.docker.getContainer(id).logs({
-      follow: true, stdout: true, stderr: true, timestamps: true, since,
-    } as never)) as unknown as IncomingMessage;
-    this.streams.add(stream);
-    this.ctx.telemetry.event('logs.follow.start', 'info', `following ${meta.name} (${id.slice(0, 12)}) since ${since}`, { container: { id, name: meta.name } });
+    let since = cursor ? sinceArg(cursor.sec, cursor.nanos) : this.cfg.start_at === 'end' ? String(Date.now() / 1000) : '0';
     const read = { sec: 0 };
     const lag = this.ctx.telemetry.logLag;
     const tracker = new AckTracker<LogCursor>((c) => {
       this.ctx.cursors.set(key, c);
       lag.set({ container: meta.name }, Math.max(0, read.sec - c.sec));
     });
-    const emit = this.lineEmitter(meta, tracker, read);
-    const decoder = new LogDecoder({ multiplexed: !meta.tty, maxLineBytes: this.cfg.max_line_bytes }, emit);
+    const position = new LogPosition();
+    const emit = this.lineEmitter(meta, tracker, read, position);
+    let follow = true;
+    let idle = 0;
+    try {
+      while (this.running) {
+        const fresh = await this.readOnce(id, meta, since, follow, position, emit);
+        if (!this.running) break;
+        const state = await this.ctx.docker.getContainer(id).inspect().catch(() => undefined);
+        // The engine is away or the container gone: the scan after the event stream reconnects looks again.
+        if (!state) return 'unknown';
+        since = position.since() ?? since;
+        if (state.State.Running) {
+          // Following a running container again: wait a little after an empty read (an engine restarting).
+          idle = fresh === 0 ? idle + 1 : 0;
+          if (idle > 0) await new Promise((r) => setTimeout(r, Math.min(1000 * idle, 5000)).unref?.());
+          follow = true;
+        } else if (!follow && fresh === 0) {
+          return 'drained';
+        } else {
+          follow = false;
+        }
+      }
+      return 'stopped';
+    } finally {
+      if (tracker.pending === 0) lag.remove({ container: meta.name });
+    }
+  }
+
+  /** One logs request from `since`, to its end; returns how many new lines it emitted. */
+  private async readOnce(id: string, meta: ContainerMeta, since: string, follow: boolean, position: LogPosition, emit: (line: LogLine) => void): Promise<number> {
+    const stream = (await this.ctx.docker.getContainer(id).logs({
+      follow, stdout: true, stderr: true, timestamps: true, since,
+    } as never)) as unknown as IncomingMessage;
+    this.streams.add(stream);
+    this.ctx.telemetry.event('logs.follow.start', 'info', `${follow ? 'following' : 'reading'} ${meta.name} (${id.slice(0, 12)}) since ${since}`, { container: { id, name: meta.name } });
+    position.resume();
+    const before = position.emitted;
+    const decoder = new LogDecoder({ multiplexed: !meta.tty, maxLineBytes: this.cfg.max_line_bytes }, (line) => {
+      if (position.isNew(line)) emit(line);
+    });
     const { output } = this.ctx;
     await new Promise<void>((resolve) => {
       stream.on('data', (chunk: Buffer) => {
@@ -179,9 +225,9 @@ export class LogsCollector implements Collector {
       });
     });
     this.streams.delete(stream);
-    if (tracker.pending === 0) lag.remove({ container: meta.name });
-    this.ctx.telemetry.event('logs.follow.end', 'info', `stopped following ${meta.name} (${id.slice(0, 12)})`, { container: { id, name: meta.name } });
-    return true;
+    const fresh = position.emitted - before;
+    this.ctx.telemetry.event('logs.follow.end', 'info', `stopped ${follow ? 'following' : 'reading'} ${meta.name} (${id.slice(0, 12)}): ${fresh} new lines`, { container: { id, name: meta.name } });
+    return fresh;
   }
 
   private wanted(meta: ContainerMeta): boolean {
@@ -195,10 +241,10 @@ export class LogsCollector implements Collector {
   }
 
   /** Builds the per-line function for one container: everything constant is built once here. */
-  private lineEmitter(meta: ContainerMeta, tracker: AckTracker<LogCursor>, read: { sec: number }): (line: LogLine) => void {
+  private lineEmitter(meta: ContainerMeta, tracker: AckTracker<LogCursor>, read: { sec: number }, position: LogPosition): (line: LogLine) => void {
     const container = containerFields(meta);
-    const { output, telemetry } = this.ctx;
-    const last = { stdout: { sec: -1, nanos: -1, ord: 0 }, stderr: { sec: -1, nanos: -1, ord: 0 } };
+    const { output, telemetry, tamper } = this.ctx;
+    const last = position.last;
     // Label lookup once per container, not per line.
     const lines = { stdout: telemetry.linesRead.labels('stdout'), stderr: telemetry.linesRead.labels('stderr') };
     return (line) => {
@@ -210,9 +256,12 @@ export class LogsCollector implements Collector {
         prev.ord = 0;
       }
       read.sec = line.sec;
+      position.emitted++;
       const level = detectLevel(line.message);
       const flags = line.truncated ? (line.joined ? ['truncated', 'partial'] : ['truncated']) : line.joined ? ['partial'] : undefined;
       lines[line.stream].inc();
+      // A line past the cap: the rest was dropped, so detection saw only its head (TamperSink groups the repeats).
+      if (line.truncated) tamper?.({ container: meta.id, kind: 'log-flood', detail: `${line.stream} line of ${line.bytes} bytes cut at ${this.cfg.max_line_bytes}` });
       output.send({
         index: this.index,
         id: deterministicId(meta.id, line.stream, line.sec, line.nanos, prev.ord),

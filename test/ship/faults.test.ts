@@ -4,7 +4,7 @@ import { Client } from '@elastic/elasticsearch';
 import { ChaosProxy } from '../support/chaos-proxy';
 import { engines } from '../support/engines';
 import { retryEngine } from '../support/containers';
-import { Drills, script } from '../support/drill';
+import { Drills, killTenTimes, script } from '../support/drill';
 import { waitForCount } from '../support/elasticsearch';
 
 describe('delivery under faults (about 2,600 lines/s): 0 lost, 0 duplicated', () => {
@@ -50,13 +50,7 @@ describe('delivery under faults (about 2,600 lines/s): 0 lost, 0 duplicated', ()
   });
 
   it('dockward killed with SIGKILL 10 times at random moments', async () => {
-    await drills.run('kill10', 40, [], async (d) => {
-      for (let i = 0; i < 10; i++) {
-        await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2500));
-        await d.dockward().kill('SIGKILL');
-        d.restart();
-      }
-    });
+    await drills.run('kill10', 40, [], killTenTimes);
   });
 
   it('dockerd restarted while containers keep running (live-restore)', async () => {

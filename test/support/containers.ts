@@ -1,3 +1,4 @@
+import { LogDecoder } from '../../src/docker/log-decoder';
 import type Docker from 'dockerode';
 import { BUSYBOX } from './engines';
 
@@ -65,4 +66,14 @@ export async function execIn(docker: Docker, id: string, cmd: string[], opts: { 
   s.resume();
   await new Promise((r) => s.on('end', r));
   return e.id;
+}
+
+/** Every line the engine holds for a (non-TTY) container, in its order: the ground truth of what it printed. */
+export async function engineLog(docker: Docker, id: string): Promise<string[]> {
+  const body = (await docker.getContainer(id).logs({ follow: false, stdout: true, stderr: true, timestamps: true })) as unknown as Buffer;
+  const lines: string[] = [];
+  const dec = new LogDecoder({ multiplexed: true, maxLineBytes: 1 << 20 }, (l) => lines.push(l.message));
+  dec.push(body);
+  dec.end();
+  return lines;
 }

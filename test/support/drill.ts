@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { adminClient, engines, newNamespace, ROOT } from './engines';
-import { removeContainers, runContainer } from './containers';
+import { engineLog, removeContainers, runContainer } from './containers';
 import { DockwardProcess } from './dockward';
 import { fetchAll, waitForCount } from './elasticsearch';
 
@@ -31,6 +32,46 @@ export function script(name: string, ...args: string[]): void {
 
 function loadCommand(prefix: string, lines: number): string[] {
   return ['sh', '-c', `i=0; while [ $i -lt ${lines} ]; do i=$((i+1)); echo "${prefix} $i"; [ $((i % 50)) = 0 ] && usleep 75000; done`];
+}
+
+/**
+ * For a failed drill: where the missing lines are, container by container. Lines the engine holds
+ * but dockward never read (cursor before the container's end), read but still queued or spooled,
+ * or acknowledged and yet absent, each say where to look next.
+ */
+export async function whereAreTheLines(es: Client, index: string, ids: string[], dw: DockwardProcess, printed?: number): Promise<string> {
+  const { docker } = engines();
+  const out: string[] = [];
+  let cursors: Record<string, { sec: number; nanos: number }> = {};
+  try {
+    cursors = JSON.parse(readFileSync(join(dw.stateDir, 'cursors.json'), 'utf8')).cursors ?? {};
+  } catch (err) {
+    out.push(`cursors.json unreadable: ${(err as Error).message}`);
+  }
+  for (const id of ids) {
+    const info = await docker.getContainer(id).inspect().catch(() => undefined);
+    const engineLines = await engineLog(docker, id).then((l) => l.length).catch((err: Error) => `? (${err.message})`);
+    const stored = await es.count({ index, query: { term: { 'container.id': id } }, ignore_unavailable: true }).then((r) => r.count, () => '?');
+    const c = cursors[`logs/${id}`];
+    const cursorAt = c ? new Date(c.sec * 1000 + c.nanos / 1e6).toISOString() : 'none';
+    out.push(`container ${id.slice(0, 12)}: printed ${printed ?? '?'}, engine holds ${engineLines}, Elasticsearch ${stored}; cursor ${cursorAt}, finished ${info?.State.FinishedAt ?? '?'} (running: ${info?.State.Running})`);
+  }
+  const m = await dw.metrics().catch(() => undefined);
+  if (m) {
+    const pick = (prefix: string) => Object.entries(m).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => `${k}=${v}`).join(' ');
+    out.push(`last dockward: ${pick('dockward_documents_read_total')} ${pick('dockward_documents_total')} ${pick('dockward_queue_documents')} ${pick('dockward_followed_containers')} ${pick('dockward_log_lines_read_total')}`);
+    out.push('read < engine: never read from the engine (the follow stream ended early?); queue > 0: read, not yet sent; documents_total{outcome=acked} ≥ read and Elasticsearch short: acknowledged but absent');
+  } else out.push('last dockward: no metrics (not running?)');
+  return out.join('\n');
+}
+
+/** The fault of the kill drills: SIGKILL and restart, ten times, 1–3.5 s apart. */
+export async function killTenTimes(d: Drill): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2500));
+    await d.dockward().kill('SIGKILL');
+    d.restart();
+  }
 }
 
 /** Processes and namespaces of every drill, for the suite's cleanup. */
@@ -79,7 +120,7 @@ export class Drills {
     }
     const total = expected.size;
     const n = await waitForCount(target, d.index, total, 240_000, { terms: { 'container.id': d.ids } }, () => current.alive());
-    assert.equal(n, total, current.log.slice(-3000));
+    if (n !== total) assert.fail(`${n} of ${total} lines in Elasticsearch.\n${await whereAreTheLines(target, d.index, d.ids, current, lines)}\n${current.log.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 1500)); // a wrongly re-sent line would show up now
     const metrics = await current.metrics().catch(() => ({}) as Record<string, number>);
     const docs = await fetchAll<{ message: string }>(target, d.index, { terms: { 'container.id': d.ids } });
