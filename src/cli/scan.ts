@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { anyGlob } from '../config/glob';
 import { connectDocker, probeEngine } from '../docker/engine';
 import { SEVERITIES, severityAtLeast, type Severity } from '../posture/check';
 import { FORMATS, toJson, toSarif, toTable, type Format } from '../posture/formats';
@@ -39,11 +40,11 @@ export async function scanCommand(opts: ScanOptions): Promise<void> {
     process.stderr.write(`dockward scan: ${(err as Error).message}\n`);
     process.exit(SCAN_EXIT.engine);
   }
-  const globs = opts.name.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+  const names = opts.name.length ? anyGlob(opts.name) : undefined;
   const progress = process.stderr.isTTY;
   const report = await new PostureScanner(docker, cfg.collectors.posture).full({
     states: opts.all ? ['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing'] : ['created', 'running', 'paused', 'restarting'],
-    names: globs.length ? (n) => globs.some((g) => g.test(n)) : undefined,
+    names,
     // On a terminal only, and only when it takes a while: CI logs stay clean.
     onProgress: (done, total) => {
       if (progress && total >= 10) process.stderr.write(`\rscanning containers: ${done}/${total}${done === total ? '\n' : ''}`);

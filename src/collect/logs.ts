@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { glob } from '../config/glob';
 import { byteSize } from '../config/units';
 import { LogDecoder, sinceArg, type LogLine } from '../docker/log-decoder';
 import type { EngineEvent } from '../docker/event-stream';
@@ -58,8 +59,8 @@ export class LogsCollector implements Collector {
   private readonly streams = new Set<IncomingMessage>();
   private readonly base: Record<string, unknown>;
   private readonly index: string;
-  private readonly include: RegExp[];
-  private readonly exclude: RegExp[];
+  private readonly include: Array<(name: string) => boolean>;
+  private readonly exclude: Array<(name: string) => boolean>;
   private running = false;
   private readonly onEvent = (ev: EngineEvent) => {
     if (ev.Type === 'container' && ev.Action === 'start') this.follow(ev.Actor.ID);
@@ -74,8 +75,8 @@ export class LogsCollector implements Collector {
   constructor(private readonly ctx: CollectorContext, private readonly cfg: LogsConfig) {
     this.base = baseFields('logs', DATASET, ctx.namespace);
     this.index = streamName('logs', DATASET, ctx.namespace);
-    this.include = cfg.include_names.map(globToRegExp);
-    this.exclude = cfg.exclude_names.map(globToRegExp);
+    this.include = cfg.include_names.map(glob);
+    this.exclude = cfg.exclude_names.map(glob);
   }
 
   async start(): Promise<void> {
@@ -236,8 +237,8 @@ export class LogsCollector implements Collector {
       return false;
     }
     if (meta.labels['dockward.logs'] === 'false') return false;
-    if (this.include.length && !this.include.some((re) => re.test(meta.name))) return false;
-    return !this.exclude.some((re) => re.test(meta.name));
+    if (this.include.length && !this.include.some((m) => m(meta.name))) return false;
+    return !this.exclude.some((m) => m(meta.name));
   }
 
   /** Builds the per-line function for one container: everything constant is built once here. */
@@ -278,8 +279,4 @@ export class LogsCollector implements Collector {
       });
     };
   }
-}
-
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 }

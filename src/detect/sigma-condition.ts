@@ -1,3 +1,4 @@
+import { glob } from '../config/glob';
 import type { Matcher } from './condition';
 import { allOf, anyOf, reqOf, withReq } from './prefilter';
 
@@ -67,7 +68,7 @@ export function compileSigmaCondition(text: string, searches: ReadonlyMap<string
         return unexpected();
       }
       pos += 3;
-      const names = [...searches.keys()].filter(target.toLowerCase() === 'them' ? (n) => !n.startsWith('_') : globber(target));
+      const names = [...searches.keys()].filter(target.toLowerCase() === 'them' ? (n) => !n.startsWith('_') : glob(target));
       if (names.length === 0) throw new SigmaConditionError(`"${target}" names no search identifier`);
       const parts = names.map((n) => searches.get(n) as Matcher);
       return t === 'all' ? withReq((d) => parts.every((m) => m(d)), allOf(parts.map(reqOf))) : withReq((d) => parts.some((m) => m(d)), anyOf(parts.map(reqOf)));
@@ -81,10 +82,4 @@ export function compileSigmaCondition(text: string, searches: ReadonlyMap<string
   const m = or();
   if (pos < toks.length) unexpected();
   return m;
-}
-
-/** `sel*` → a test on identifiers; the RegExp is built from escaped literals and `.*` only. */
-function globber(pattern: string): (name: string) => boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return (n) => re.test(n);
 }

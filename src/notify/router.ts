@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { glob } from '../config/glob';
 import { duration } from '../config/units';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Delivery } from './delivery';
 import { notifyMetrics } from './delivery';
 import { kibanaLink, type Notification } from './message';
-import { glob } from './selector';
 import { Throttle, throttleConfig } from './throttle';
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;

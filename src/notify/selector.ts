@@ -1,10 +1,8 @@
 import { z } from 'zod';
+import { glob } from '../config/glob';
 
-/** `*` matches any run of characters; everything else is literal. */
-export function glob(pattern: string): (s: string) => boolean {
-  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
-  return (s) => re.test(s);
-}
+/** `*` matches any run of characters; everything else is literal (src/config/glob.ts). */
+export { glob };
 
 /**
  * Containers picked by label, image or name (any one of them matching is enough). Label values,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { glob } from '../config/glob';
 import { duration } from '../config/units';
-import { containerSelector, glob, Selector, type ContainerFacts } from '../notify/selector';
+import { containerSelector, Selector, type ContainerFacts } from '../notify/selector';
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const ACTIONS = ['pause', 'stop', 'kill', 'disconnect'] as const;
