@@ -27,7 +27,7 @@ const SPECS: Record<TamperKind, TamperSpec> = {
   },
   'log-flood': {
     name: 'Container flooded its log past the line limit',
-    description: 'The container wrote a log line longer than logs.max_line_bytes (or a TTY stream with no newline): the rest was dropped and counted, so detection saw only the head and tail.',
+    description: 'The container wrote a log line longer than logs.max_line_bytes (or a TTY stream with no newline): the rest up to the next newline was dropped and counted, so detection saw only the head.',
     severity: 'medium',
     technique: 'T1562.001',
   },
