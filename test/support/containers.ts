@@ -8,6 +8,7 @@ export interface RunOptions {
   image?: string;
   tty?: boolean;
   labels?: Record<string, string>;
+  env?: string[];
   hostConfig?: Docker.HostConfig;
   /** Wait for the container to exit and return its exit code. */
   wait?: boolean;
@@ -21,6 +22,7 @@ export async function runContainer(docker: Docker, o: RunOptions): Promise<{ id:
     Cmd: o.cmd,
     Tty: o.tty ?? false,
     Labels: o.labels,
+    Env: o.env,
     HostConfig: { NetworkMode: 'none', ...o.hostConfig },
   });
   await c.start();

@@ -79,7 +79,8 @@ export class DockwardProcess {
   async health(): Promise<{ status: number; body: Record<string, unknown> }> {
     const m = /metrics and health on (http:\/\/[\d.]+:\d+)/.exec(this.output);
     if (!m) throw new Error('no health address in the log');
-    const res = await fetch(`${m[1]}/health`);
+    // Bounded: a frozen dockward must fail the caller, not hang it.
+    const res = await fetch(`${m[1]}/health`, { signal: AbortSignal.timeout(5000) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
