@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { glob } from '../config/glob';
 import { byteSize } from '../config/units';
+import { openLogStream } from '../docker/engine';
 import { LogDecoder, sinceArg, type LogLine } from '../docker/log-decoder';
 import type { EngineEvent } from '../docker/event-stream';
 import { baseFields, containerFields, detectLevel } from '../enrich/ecs';
@@ -194,9 +195,7 @@ export class LogsCollector implements Collector {
 
   /** One logs request from `since`, to its end; returns how many new lines it emitted. */
   private async readOnce(id: string, meta: ContainerMeta, since: string, follow: boolean, position: LogPosition, emit: (line: LogLine) => void): Promise<number> {
-    const stream = (await this.ctx.docker.getContainer(id).logs({
-      follow, stdout: true, stderr: true, timestamps: true, since,
-    } as never)) as unknown as IncomingMessage;
+    const stream = await openLogStream(this.ctx.docker, id, { follow, stdout: true, stderr: true, timestamps: true, since });
     this.streams.add(stream);
     this.ctx.telemetry.event('logs.follow.start', 'info', `${follow ? 'following' : 'reading'} ${meta.name} (${id.slice(0, 12)}) since ${since}`, { container: { id, name: meta.name } });
     position.resume();

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { z } from 'zod';
@@ -60,4 +61,17 @@ export async function probeEngine(docker: Docker, host: string): Promise<EngineI
   } catch (err) {
     throw new EngineError(`Docker engine at ${host} did not answer: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * `GET /containers/{id}/logs` as a stream whether or not it follows: dockerode reads a non-follow
+ * answer into one Buffer, which for a stopped container's log would be its whole file in memory.
+ */
+export function openLogStream(docker: Docker, id: string, options: Record<string, unknown>): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) =>
+    docker.modem.dial(
+      { path: `/containers/${id}/logs?`, method: 'GET', isStream: true, statusCodes: { 200: true, 404: 'no such container', 500: 'server error' }, options },
+      (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data as IncomingMessage)),
+    ),
+  );
 }
