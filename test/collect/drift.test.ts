@@ -46,7 +46,6 @@ class Harness {
   readonly collector: DriftCollector;
 
   constructor(cfg: Record<string, unknown> = {}) {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const h = this;
     const docker = { modem: { dial: (_o: object, cb: (e: unknown, r: Readable) => void) => cb(null, Readable.from(body(this.source ? this.source() : this.entries))) } } as unknown as Docker;
     const ctx = {
