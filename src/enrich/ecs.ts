@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { EcsVersion } from '@elastic/ecs';
 import { VERSION } from '../version';
+import type { TamperReport } from '../collect/collector';
+import { boundLabels, truncationDetail, type BoundedLabels } from './labels';
 import type { ContainerMeta } from './metadata';
 
 /** Fields every dockward document carries, built once per stream. */
@@ -15,16 +17,50 @@ export function baseFields(type: 'logs' | 'metrics', dataset: string, namespace:
   };
 }
 
-/** ECS `container.*` for one container. */
+/**
+ * ECS `container.*` for one container. Labels are bounded (src/enrich/labels.ts); when some were
+ * left out or cut, `container.labels_truncated` is how many, on every document of the container.
+ */
 export function containerFields(meta: ContainerMeta): Record<string, unknown> {
   const tag = imageTag(meta.image);
+  const { labels, truncated } = labelsOf(meta);
   return {
     id: meta.id,
     name: meta.name,
     image: { name: meta.image, ...(tag ? { tag: [tag] } : {}), hash: { all: [meta.imageId] } },
-    labels: meta.labels,
+    labels,
+    ...(truncated ? { labels_truncated: truncated.dropped + truncated.cut } : {}),
     runtime: 'docker',
   };
+}
+
+// Per labels object: a meta from MetadataCache is one object per container, so labels are bounded
+// once per container, not once per document; metas built elsewhere (posture scans) are bounded too.
+const bounded = new WeakMap<object, BoundedLabels>();
+
+function labelsOf(meta: ContainerMeta): BoundedLabels {
+  const raw = meta.labels ?? {};
+  let b = bounded.get(raw);
+  if (!b) {
+    b = boundLabels(raw);
+    // MetadataCache bounded them already and kept what it left out.
+    if (!b.truncated && meta.labelsTruncated) b = { labels: b.labels, truncated: meta.labelsTruncated };
+    bounded.set(raw, b);
+  }
+  return b;
+}
+
+const reported = new WeakSet<object>();
+
+/**
+ * The label-bomb tamper report for this container, once per container (per metadata object: a
+ * rename or update refreshes it), or undefined. A collector passes it to `ctx.tamper`.
+ */
+export function labelTamper(meta: ContainerMeta): TamperReport | undefined {
+  const { truncated } = labelsOf(meta);
+  if (!truncated || reported.has(meta)) return undefined;
+  reported.add(meta);
+  return { container: meta.id, kind: 'label-bomb', detail: truncationDetail(truncated) };
 }
 
 function imageTag(ref: string): string | undefined {

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { boundLabels, type LabelTruncation } from './labels';
 
 /** What every document about a container carries, from one `inspect`. */
 export interface ContainerMeta {
@@ -6,7 +7,10 @@ export interface ContainerMeta {
   name: string;
   image: string;
   imageId: string;
+  /** Bounded (src/enrich/labels.ts) when the meta comes from MetadataCache. */
   labels: Record<string, string>;
+  /** Set when the container's labels exceeded the bounds: what was left out (a label-bomb tamper). */
+  labelsTruncated?: LabelTruncation;
   hostname: string;
   tty: boolean;
   running: boolean;
@@ -46,12 +50,15 @@ export class MetadataCache {
   private async inspect(id: string): Promise<ContainerMeta | undefined> {
     try {
       const c = await this.docker.getContainer(id).inspect();
+      // Bounded once per container here, so no consumer holds or copies 100k labels.
+      const { labels, truncated } = boundLabels(c.Config.Labels);
       return {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
         image: c.Config.Image,
         imageId: c.Image,
-        labels: c.Config.Labels ?? {},
+        labels,
+        ...(truncated ? { labelsTruncated: truncated } : {}),
         hostname: c.Config.Hostname,
         tty: c.Config.Tty,
         running: c.State.Running,

@@ -8,6 +8,16 @@ import { SHIPPER_FIELDS } from '../telemetry/shipper-stats';
  * wildcard, as ECS says); labels are `flattened` so arbitrary container labels cannot add fields.
  * The root is `dynamic: false`: a field nobody declared is kept in _source, never mapped.
  */
+
+/**
+ * Every `flattened` field gets this `ignore_above`: a longer leaf value is kept in _source but not
+ * indexed. Without it a value over 32766 bytes (a container label, an engine event attribute, a
+ * JSON log line's field) makes Elasticsearch refuse the whole document. It counts characters, so
+ * a value indexed is at most 4 KiB of UTF-8 and leaves room for its key in the 32766-byte term
+ * (key + value); keys themselves must be bounded where they are written (src/enrich/labels.ts).
+ */
+export const FLATTENED_IGNORE_ABOVE = 1024;
+const FLATTENED = { type: 'flattened', ignore_above: FLATTENED_IGNORE_ABOVE };
 export const ECS_FIELDS = [
   '@timestamp', 'message', 'tags', 'labels', 'ecs.version',
   'data_stream.type', 'data_stream.dataset', 'data_stream.namespace',
@@ -48,7 +58,9 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'docker.event.scope': { type: 'keyword' },
   'docker.event.time_nano': { type: 'long' },
   'docker.event.actor.id': { type: 'keyword' },
-  'docker.event.actor.attributes': { type: 'flattened' },
+  'docker.event.actor.attributes': { ...FLATTENED },
+  // Labels left out or cut of the container's own (src/enrich/labels.ts).
+  'container.labels_truncated': { type: 'long' },
   ...Object.fromEntries(
     ['uptime_s', 'interval_s', 'followed_containers', 'queue_documents', 'queue_bytes', 'acked', 'duplicate', 'dead_lettered', 'dropped'].map((f) => [`dockward.heartbeat.${f}`, { type: 'long' }]),
   ),
@@ -101,6 +113,10 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.process.exit_signal': { type: 'integer' },
   'dockward.file.executed': { type: 'boolean' },
   'dockward.drift.baseline': { type: 'boolean' },
+  // A drift scan's summary of the paths past collectors.drift.max_changes_per_scan.
+  'dockward.drift.summary': { type: 'boolean' },
+  ...Object.fromEntries(['count', 'previous', 'total', 'skipped', 'kinds.creation', 'kinds.change', 'kinds.deletion'].map((f) => [`dockward.drift.${f}`, { type: 'long' }])),
+  'dockward.drift.sample': { type: 'keyword', ignore_above: 1024 },
   ...Object.fromEntries(['netns', 'side', 'state', 'owners.name'].map((f) => [`dockward.network.${f}`, { type: 'keyword', ignore_above: 1024 }])),
   ...Object.fromEntries(['inode', 'count', 'owners.pid', 'burst.ports', 'burst.sample'].map((f) => [`dockward.network.${f}`, { type: 'long' }])),
   ...Object.fromEntries(['baseline', 'first_listener', 'short_lived', 'summary'].map((f) => [`dockward.network.${f}`, { type: 'boolean' }])),
@@ -116,7 +132,7 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   ),
   ...Object.fromEntries(ANOMALY_SIGNALS.flatMap((sig) => ['below', 'extreme'].map((f) => [`dockward.anomaly.signals.${sig}.${f}`, { type: 'boolean' }]))),
   // A JSON log line's own fields, parsed by the container-logs pipeline; any keys, one mapping.
-  'dockward.json': { type: 'flattened' },
+  'dockward.json': { ...FLATTENED },
   'dockward.alert.group_id': { type: 'keyword' },
   'dockward.alert.count': { type: 'long' },
   'dockward.alert.first_seen': { type: 'date' },
@@ -125,7 +141,7 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.alert.severity': { type: 'keyword' },
   'dockward.alert.source.index': { type: 'keyword' },
   'dockward.alert.source.id': { type: 'keyword' },
-  'dockward.alert.matched': { type: 'flattened' },
+  'dockward.alert.matched': { ...FLATTENED },
   // The responder's decision, written into the alert; the audit document holds the rest.
   ...Object.fromEntries(['audit_id', 'audit_index', 'action', 'mode', 'outcome'].map((f) => [`dockward.alert.response.${f}`, { type: 'keyword' }])),
   ...Object.fromEntries(['action', 'mode', 'outcome', 'networks', 'alert.index', 'alert.id', 'alert.group_id'].map((f) => [`dockward.response.${f}`, { type: 'keyword' }])),
@@ -152,8 +168,7 @@ export function ecsFieldMapping(name: string): Record<string, unknown> {
   const def = (EcsFlat as unknown as Record<string, EcsFieldDef | undefined>)[name];
   if (!def) throw new Error(`${name} is not an ECS field in @elastic/ecs`);
   let m: Record<string, unknown>;
-  if (def.type === 'object' && def.object_type) m = { type: 'flattened' };
-  else if (name.endsWith('.labels')) m = { type: 'flattened' };
+  if ((def.type === 'object' && def.object_type) || name.endsWith('.labels')) m = { ...FLATTENED };
   else {
     m = { type: def.type };
     if (def.type === 'keyword') m.ignore_above = def.ignore_above ?? 1024;

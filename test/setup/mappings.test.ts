@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dockwardMappings, replaceType } from '../../src/setup/mappings';
+import { dockwardMappings, FLATTENED_IGNORE_ABOVE, replaceType } from '../../src/setup/mappings';
 import { indexTemplatesStep } from '../../src/setup/index-templates';
 
 type Node = { type?: string; properties?: Record<string, Node>; fields?: Record<string, Node>; ignore_above?: number };
@@ -27,6 +27,28 @@ describe('ECS mappings', () => {
     assert.equal(field(m, 'labels').type, 'flattened');
     assert.equal(field(m, 'docker.event.actor.attributes').type, 'flattened');
     assert.equal(m.dynamic, false);
+  });
+
+  it('gives every flattened field an ignore_above, so a long leaf value is never refused (M6)', () => {
+    const flattened: string[] = [];
+    const walk = (n: Node, path: string) => {
+      if (n.type === 'flattened') {
+        flattened.push(path);
+        assert.equal(n.ignore_above, FLATTENED_IGNORE_ABOVE, path);
+      }
+      for (const [k, c] of Object.entries(n.properties ?? {})) walk(c, path ? `${path}.${k}` : k);
+    };
+    walk(m, '');
+    for (const f of ['container.labels', 'labels', 'docker.event.actor.attributes', 'dockward.json', 'dockward.alert.matched']) assert.ok(flattened.includes(f), f);
+    // A value indexed is at most 4 KiB of UTF-8: room is left for a key in the 32766-byte term.
+    assert.ok(FLATTENED_IGNORE_ABOVE * 4 < 32766 / 2);
+  });
+
+  it('maps the label flag and the drift summary fields', () => {
+    assert.equal(field(m, 'container.labels_truncated').type, 'long');
+    assert.equal(field(m, 'dockward.drift.summary').type, 'boolean');
+    for (const f of ['count', 'previous', 'total', 'skipped', 'kinds.creation', 'kinds.change', 'kinds.deletion']) assert.equal(field(m, `dockward.drift.${f}`).type, 'long', f);
+    assert.equal(field(m, 'dockward.drift.sample').type, 'keyword');
   });
 
   it('replaces a missing mapper type by its stand-in everywhere', () => {
