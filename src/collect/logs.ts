@@ -5,7 +5,7 @@ import { byteSize } from '../config/units';
 import { openLogStream } from '../docker/engine';
 import { LogDecoder, sinceArg, type LogLine } from '../docker/log-decoder';
 import type { EngineEvent } from '../docker/event-stream';
-import { baseFields, containerFields, detectLevel } from '../enrich/ecs';
+import { baseFields, containerFields, detectLevel, labelTamper } from '../enrich/ecs';
 import type { ContainerMeta } from '../enrich/metadata';
 import { AckTracker } from '../ship/ack-tracker';
 import { LogPosition } from './log-position';
@@ -244,6 +244,8 @@ export class LogsCollector implements Collector {
   private lineEmitter(meta: ContainerMeta, tracker: AckTracker<LogCursor>, read: { sec: number }, position: LogPosition): (line: LogLine) => void {
     const container = containerFields(meta);
     const { output, telemetry, tamper } = this.ctx;
+    const bomb = labelTamper(meta);
+    if (bomb) tamper?.(bomb);
     const last = position.last;
     // Label lookup once per container, not per line.
     const lines = { stdout: telemetry.linesRead.labels('stdout'), stderr: telemetry.linesRead.labels('stderr') };

@@ -33,7 +33,7 @@ const SPECS: Record<TamperKind, TamperSpec> = {
   },
   'label-bomb': {
     name: 'Container carries oversized or too many labels',
-    description: 'The container has more labels, or longer label keys or values, than dockward copies into documents: the rest were left out (dockward.labels_truncated).',
+    description: 'The container has more labels, or longer label keys or values, than dockward copies into documents: the rest were left out or cut (container.labels_truncated counts them).',
     severity: 'medium',
     technique: 'T1562.001',
   },
