@@ -98,7 +98,7 @@ export async function runAttack(c: AttackCase): Promise<AttackFigures> {
     while (Date.now() - t0 < c.seconds * 1000) {
       dw.alive();
       const h0 = Date.now();
-      await dw.health().catch((err: Error) => assert.fail(`/health did not answer: ${err.message}`));
+      await dw.health().catch((err: Error) => assert.fail(`/health did not answer: ${err.message}; dockward's log:\n${dw.log.slice(-2500)}`));
       figures.worstHealthMs = Math.max(figures.worstHealthMs, Date.now() - h0);
       figures.peakRssMb = Math.max(figures.peakRssMb, rssMb(dw.pid));
       // The canary prints line n at about canaryStart + n s: the lag is how far behind that the newest stored line is.
