@@ -53,7 +53,7 @@ export class Pipeline {
   constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
     this.docker = connectDocker(cfg.docker);
     this.client = client ?? createClient(cfg.elasticsearch);
-    this.cursors = new CursorStore(cfg.state_dir);
+    this.cursors = new CursorStore(cfg.state_dir, telemetry);
     this.queue =
       cfg.queue.type === 'disk'
         ? new DiskSpool(join(cfg.state_dir, 'spool'), cfg.queue.disk, telemetry)

@@ -79,15 +79,15 @@ export class AnomalyDetector {
     private readonly raise: (env: Envelope) => void,
     private readonly telemetry: Telemetry,
   ) {
-    this.store = new ModelStore(join(stateDir, 'anomaly-models.json'));
+    this.store = new ModelStore(join(stateDir, 'anomaly-models.json'), telemetry);
     this.index = streamName('metrics', ANOMALY_DATASET, namespace);
     this.base = baseFields('metrics', ANOMALY_DATASET, namespace);
   }
 
   start(): void {
+    // an unusable file was moved aside and said so by the store
     const r = this.store.load();
-    if (r.error) this.telemetry.event('anomaly.restore.failed', 'warn', `anomaly baselines not restored from ${this.store.file}: ${r.error}`);
-    else this.telemetry.event('anomaly.restored', 'info', `anomaly baselines restored: ${r.containers} containers, ${r.images} images`);
+    if (!r.quarantined) this.telemetry.event('anomaly.restored', 'info', `anomaly baselines restored: ${r.containers} containers, ${r.images} images`);
     this.task = cron.schedule(this.cfg.persist_schedule, () => this.persist(), { noOverlap: true, name: 'dockward-anomaly-persist' });
   }
 

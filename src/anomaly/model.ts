@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { SIGNAL_FLOOR, SIGNAL_LABEL, SIGNALS, type Signal, type Vector } from './signals';
 import { coreSchema, SignalCore, type CoreConfig, type CoreState } from './core';
 import { LevelBaseline, type LevelState } from './level';
+import { modelStateProblem } from './model-state';
 
 export const modelConfig = z
   .object({
@@ -68,9 +69,13 @@ export class ContainerModel {
     }
   }
 
-  /** Whether a saved state is this version's (an older one is dropped: the container warms up again). */
-  static restorable(state: ModelState | undefined): state is ModelState {
-    return state?.v === 2;
+  /**
+   * Whether a saved state can be restored: this version's, and whole (model-state.ts checks every
+   * part of it). Anything else — an older version, a damaged file — is not restored: the
+   * container warms up again.
+   */
+  static restorable(state: unknown): state is ModelState {
+    return state !== undefined && modelStateProblem(state) === undefined;
   }
 
   get warm(): boolean {

@@ -3,37 +3,51 @@
  *
  * Invariants
  * - Layout: `<dir>/<16-digit number>.seg`, numbered in write order; one tail segment is written,
- *   segments are read in number order, each from its start.
+ *   segments are read in number order, each from its start. The directory is 0700 and segments
+ *   are 0600 (they hold every container's log lines): a segment is created new (O_EXCL, never
+ *   through a symlink); an entry named like a segment that is not a regular file is skipped.
  * - Record format: [u32 BE payload length][u32 BE CRC-32 of the payload][payload], where the payload
  *   is UTF-8 `JSON.stringify([index, id])` + "\n" + the document's JSON.
- * - Checksum: a record whose length is impossible or whose CRC-32 does not match (a write torn by a
- *   crash) ends the reading of that segment; it is counted and logged with file and offset, and the
- *   rest of that segment is skipped.
+ * - Bad records: a record whose length is impossible or whose CRC-32 does not match (a write torn
+ *   by a crash, a damaged file) costs only its own bytes: the reader scans forward for the next
+ *   offset where a length and a CRC-32 check out and goes on from there. A record whose CRC checks
+ *   but whose payload is not `[index, id]` + "\n" + one line of JSON is skipped as one record. Both
+ *   are counted and logged with file and offset (`spool.corrupt`, the first few per segment, then
+ *   a summary), and, unless it is a crash's torn tail, /health turns degraded. Reading never throws.
  * - Durability: appends are written to the file once per event-loop turn and fsync'd when a segment
  *   rolls and every `fsync_interval`. A crash can lose only the unsynced tail, and nothing there is
  *   lost for good: sources move their cursors on Elasticsearch's acknowledgement, never on the
  *   spool's, so those documents are read again from the engine.
+ * - Write failures (a full disk, an I/O error): the records stay in memory, in order, up to
+ *   HELD_MAX_BYTES (or max_bytes if smaller); `writable` turns false, so collectors that can read
+ *   again later (container logs) pause and leave their lines in the engine; `spool.write_failed` is
+ *   said once and /health is degraded; the write is retried with backoff (100 ms to 5 s) and, once
+ *   it works, everything held is written in order (`spool.write_recovered`). Past the memory bound
+ *   a record is dropped: counted as `dropped`, said once (`spool.overflow`). Nothing is thrown.
  * - Deletion: a segment is deleted when the writer has moved past it, the reader has read all of it,
  *   and every record read from it has a final outcome (acked, duplicate, dead-lettered, dropped).
  * - Restart: segments left by an earlier run are read again from their start. Records delivered
  *   before the crash are sent again and come back as 409 duplicates (deterministic ids), so no
  *   per-record acknowledgement file is needed.
  * - Full: at `max_bytes` on disk, `writable` turns false and collectors stop reading (a paused log
- *   stream leaves its lines in the engine's log files: lag, not loss). A record is never refused,
- *   since its source has already read it; the bound can be passed by what producers held in hand.
+ *   stream leaves its lines in the engine's log files: lag, not loss). A record is never refused
+ *   while the disk takes writes, since its source has already read it; the bound can be passed by
+ *   what producers held in hand.
  * - Shutdown: records pushed after `close` (late async sends) are still written and replayed by the
  *   next run; after `dispose` the tail's descriptor is closed (its number may already belong to
  *   another file), so a record pushed then is not written, gets no outcome (its source's cursor
  *   stays before it) and is counted as `spool.late`.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { byteSize, duration } from '../config/units';
+import { DIR_MODE, privateDir } from '../state/state-file';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { AckToken, Envelope } from './envelope';
 import type { DocumentQueue, Queued } from './queue';
+import { createSegment, HEADER, openOld, SEGMENT_NAME, SegmentReader, type Segment } from './spool-segment';
 
 export const spoolConfig = z
   .object({
@@ -46,35 +60,22 @@ export const spoolConfig = z
   .prefault({});
 export type SpoolConfig = z.output<typeof spoolConfig>;
 
-const HEADER = 8;
-const MAX_RECORD = 256 * 1024 * 1024;
-const READ_CHUNK = 1 << 20;
-
-interface Segment {
-  num: number;
-  path: string;
-  fd: number;
-  size: number; // bytes in the file (flushed)
-  end: number; // where reading stops: size, or the offset of a corrupt record
-  read: number; // records handed to the sink
-  done: number; // records with an outcome
-  finished: boolean; // reader reached its end and the writer is past it
-  /** Ack tokens of records this process wrote, in write order (absent for an earlier run's segments). */
-  tokens: Array<AckToken | undefined> | undefined;
-  created: number;
-}
+/** Records held in memory while the disk refuses writes (or max_bytes, if smaller). */
+export const HELD_MAX_BYTES = 64 * 1024 * 1024;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+/** Bad records of one segment logged one by one; past them, one summary when the segment is read. */
+const BAD_LOGGED = 3;
 
 export class DiskSpool implements DocumentQueue {
   private readonly segments: Segment[] = [];
-  private tail!: Segment;
+  private tail: Segment | undefined;
   private pending: Buffer[] = [];
   private pendingTokens: Array<AckToken | undefined> = [];
   private pendingBytes = 0;
   private flushScheduled = false;
   private readSeg = 0; // index into segments
-  private readOff = 0;
-  private readBuf: Buffer = Buffer.alloc(0);
-  private readBufStart = 0; // file offset of readBuf[0]
+  private readonly reader = new SegmentReader();
   private waiting = 0; // records this run wrote and the sink has not taken yet
   private diskBytes = 0;
   private writers: Array<() => void> = [];
@@ -83,23 +84,55 @@ export class DiskSpool implements DocumentQueue {
   private disposed = false;
   private readonly syncTimer: NodeJS.Timeout;
   private nextNum = 1;
+  private dirReady = false;
+  private readonly heldMax: number;
+  /** Set while writes fail: since when, the next retry's delay, records dropped past the memory bound. */
+  private failing: { since: number; delay: number; dropped: number } | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** bad records skipped in this run, in every segment (for /health) */
+  private badTotal = 0;
+  /** the number of the newest segment an earlier run left: the only one a crash can tear */
+  private lastOld = 0;
 
   constructor(private readonly dir: string, private readonly cfg: SpoolConfig, private readonly telemetry: Telemetry) {
-    mkdirSync(dir, { recursive: true });
-    for (const name of readdirSync(dir).filter((n) => /^\d{16}\.seg$/.test(n)).sort()) {
-      const path = join(dir, name);
-      const size = statSync(path).size;
-      const seg: Segment = { num: Number(name.slice(0, 16)), path, fd: openSync(path, 'r'), size, end: size, read: 0, done: 0, finished: false, tokens: undefined, created: Date.now() };
-      this.segments.push(seg);
-      this.diskBytes += size;
-      this.nextNum = seg.num + 1;
+    this.heldMax = Math.min(HELD_MAX_BYTES, cfg.max_bytes);
+    let names: string[] = [];
+    try {
+      const open = privateDir(dir, true);
+      this.dirReady = true;
+      if (open !== undefined) telemetry.event('spool.dir.open', 'warn', `spool directory ${dir} has mode ${open.toString(8)} and could not be set to 700: other users may read container logs from it`, { file: { path: dir } });
+      names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+    } catch {
+      // Not creatable or not listable now (a full disk): the first write tries again and says why.
     }
+    for (const name of names) this.reopen(name);
     if (this.segments.length) {
       telemetry.event('spool.replay', 'info', `spool: ${this.segments.length} segment(s), ${this.diskBytes} bytes from an earlier run will be sent again (delivered ones come back as duplicates)`);
     }
-    this.roll();
+    try {
+      this.roll();
+    } catch (err) {
+      this.writeFailed(err as Error);
+    }
     this.syncTimer = setInterval(() => this.sync(), cfg.fsync_interval);
     this.syncTimer.unref();
+  }
+
+  /** An earlier run's segment, for reading; one that is not a regular file is skipped and said. */
+  private reopen(name: string): void {
+    const num = Number(name.slice(0, 16));
+    this.nextNum = Math.max(this.nextNum, num + 1);
+    try {
+      const seg = openOld(this.dir, name);
+      this.lastOld = num;
+      this.segments.push(seg);
+      this.diskBytes += seg.size;
+    } catch (err) {
+      const path = join(this.dir, name);
+      const why = (err as Error).message;
+      this.telemetry.event('spool.segment_skipped', 'error', `spool: ${path} is not a readable segment (${why}); left in place and not read`, { file: { path } });
+      this.telemetry.health.degrade(`spool.segment ${path}`, `${path} skipped: ${why}`);
+    }
   }
 
   push(env: Envelope): void {
@@ -107,6 +140,7 @@ export class DiskSpool implements DocumentQueue {
       this.telemetry.event('spool.late', 'warn', `spool: a document for ${env.index} arrived after shutdown closed the spool; not written`);
       return;
     }
+    if (this.failing !== undefined && this.pendingBytes >= this.heldMax) return this.overflow(env);
     const head = Buffer.from(JSON.stringify([env.index, env.id]) + '\n' + JSON.stringify(env.doc));
     const rec = Buffer.allocUnsafe(HEADER);
     rec.writeUInt32BE(head.length, 0);
@@ -114,14 +148,15 @@ export class DiskSpool implements DocumentQueue {
     this.pending.push(rec, head);
     this.pendingTokens.push(env.ack);
     this.pendingBytes += HEADER + head.length;
-    if (!this.flushScheduled) {
+    // while writes fail, the retry timer writes: not every turn
+    if (!this.flushScheduled && this.failing === undefined) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
   get writable(): boolean {
-    return this.diskBytes + this.pendingBytes < this.cfg.max_bytes;
+    return this.failing === undefined && this.diskBytes + this.pendingBytes < this.cfg.max_bytes;
   }
 
   whenWritable(): Promise<void> {
@@ -171,7 +206,9 @@ export class DiskSpool implements DocumentQueue {
   }
 
   close(): void {
-    this.flush();
+    // one more attempt when writes fail: the disk may have room again
+    if (this.failing) this.write();
+    else this.flush();
     this.sync();
     this.closed = true;
     clearInterval(this.syncTimer);
@@ -181,92 +218,241 @@ export class DiskSpool implements DocumentQueue {
 
   /** After the sink stopped: a tail whose every record is done is deleted, so a restart has nothing to replay. */
   dispose(): void {
+    if (this.disposed) return;
     this.close();
     this.disposed = true;
+    clearTimeout(this.retryTimer);
+    if (this.pendingTokens.length) {
+      // no outcome: their sources' cursors stay before them, so those that can re-read them do
+      this.telemetry.event('spool.unwritten', 'error', `spool: ${this.pendingTokens.length} record(s) were never written (the disk refused them) and are lost, except those their source reads again next run (container logs, engine events)`);
+      this.pending = [];
+      this.pendingTokens = [];
+      this.pendingBytes = 0;
+    }
     const t = this.tail;
-    if (this.readSeg === this.segments.indexOf(t) && this.readOff >= t.end && t.done === t.read) {
+    if (!t) return;
+    if (this.readSeg === this.segments.indexOf(t) && this.reader.off >= t.end && t.done === t.read) {
       t.finished = true;
       this.maybeDelete(t);
-    } else closeSync(t.fd);
+    } else this.closeFd(t);
   }
 
   /** Writes what was pushed this turn, in one system call. */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length === 0 || this.disposed) return;
-    const buf = Buffer.concat(this.pending, this.pendingBytes);
-    writeSync(this.tail.fd, buf, 0, buf.length, this.tail.size);
-    this.tail.size += buf.length;
-    this.tail.end = this.tail.size;
-    for (const t of this.pendingTokens) this.tail.tokens!.push(t);
-    this.diskBytes += buf.length;
-    this.waiting += this.pendingTokens.length;
-    this.pending = [];
-    this.pendingTokens = [];
-    this.pendingBytes = 0;
-    this.telemetry.setQueueBytes(this.diskBytes);
-    if (this.tail.size >= this.cfg.segment_bytes) this.roll();
-    this.wakeTakers();
+    if (this.failing !== undefined || this.pending.length === 0 || this.disposed) return;
+    this.write();
+  }
+
+  /** Writes what is pending and rolls when due; a failure keeps it pending (see writeFailed). */
+  private write(): void {
+    let wrote = false;
+    try {
+      // a roll that failed before, or a tail whose record count a bad region made unknown
+      if (!this.tail || this.tail.size >= this.cfg.segment_bytes || !this.tail.tokens) this.roll();
+      const t = this.tail!;
+      if (this.pending.length) {
+        const buf = Buffer.concat(this.pending, this.pendingBytes);
+        // positional writes (no O_APPEND): a short or failed write is written again at the same place
+        for (let off = 0; off < buf.length; ) {
+          const n = writeSync(t.fd, buf, off, buf.length - off, t.size + off);
+          if (n <= 0) throw new Error(`write of ${buf.length - off} bytes wrote nothing`);
+          off += n;
+        }
+        t.size += buf.length;
+        t.end = t.size;
+        for (const tok of this.pendingTokens) t.tokens!.push(tok);
+        this.diskBytes += buf.length;
+        this.waiting += this.pendingTokens.length;
+        this.pending = [];
+        this.pendingTokens = [];
+        this.pendingBytes = 0;
+        wrote = true;
+        this.telemetry.setQueueBytes(this.diskBytes);
+      }
+      // after a failure, recovery is a write and an fsync that both worked
+      if (this.failing) fsyncSync(t.fd);
+      if (t.size >= this.cfg.segment_bytes) this.roll();
+      if (this.failing) this.recovered();
+    } catch (err) {
+      this.writeFailed(err as Error);
+    }
+    if (wrote) this.wakeTakers();
+  }
+
+  private writeFailed(err: Error): void {
+    const t = this.tail;
+    // give back what a short write took: a full disk needs every block
+    if (t && t.fd >= 0) {
+      try {
+        ftruncateSync(t.fd, t.size);
+      } catch {
+        // the next write overwrites those bytes anyway
+      }
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!this.failing) {
+      this.failing = { since: Date.now(), delay: RETRY_MIN_MS, dropped: 0 };
+      this.telemetry.event('spool.write_failed', 'error', `spool: cannot write to ${t?.path ?? this.dir}: ${err.message}; ${this.pendingTokens.length} record(s) are kept in memory (up to ${this.heldMax} bytes) and collectors that can read again later pause; retrying`, { error: { code } });
+    } else this.failing.delay = Math.min(this.failing.delay * 2, RETRY_MAX_MS);
+    this.telemetry.health.degrade('spool', `cannot write to ${this.dir}: ${err.message}`);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.disposed) this.write();
+    }, this.failing.delay);
+    // not unref'd: records wait in memory for it; dispose() clears it
+  }
+
+  private recovered(): void {
+    const f = this.failing!;
+    this.failing = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const lost = f.dropped ? `; ${f.dropped} record(s) were dropped meanwhile, past the memory bound` : '';
+    this.telemetry.event('spool.write_recovered', 'info', `spool: writing to ${this.dir} again after ${Math.round((Date.now() - f.since) / 1000)} s${lost}`);
+    this.telemetry.health.clear('spool');
+    if (this.writable) for (const w of this.writers.splice(0)) w();
+  }
+
+  /** A record pushed while writes fail and memory holds its bound already: dropped, counted. */
+  private overflow(env: Envelope): void {
+    const f = this.failing!;
+    if (f.dropped++ === 0) {
+      this.telemetry.event('spool.overflow', 'error', `spool: ${this.pendingBytes} bytes of records wait in memory for the disk; records pushed until writes work again are dropped (counted as dropped)`);
+    }
+    this.telemetry.documents.inc({ outcome: 'dropped' });
+    env.ack?.done('dropped');
   }
 
   private wakeTakers(): void {
     for (const wake of [...this.takers]) wake();
   }
 
+  /** Opens the next segment (new, 0600) and makes it the tail; throws, changing nothing, if it cannot. */
   private roll(): void {
-    if (this.tail) fsyncSync(this.tail.fd);
-    const num = this.nextNum++;
-    const path = join(this.dir, `${String(num).padStart(16, '0')}.seg`);
-    const seg: Segment = { num, path, fd: openSync(path, 'a+'), size: 0, end: 0, read: 0, done: 0, finished: false, tokens: [], created: Date.now() };
+    if (!this.dirReady) mkdirSync(this.dir, { recursive: true, mode: DIR_MODE });
+    this.dirReady = true;
+    const seg = createSegment(this.dir, this.nextNum);
+    this.nextNum = seg.num + 1;
+    const old = this.tail;
     this.segments.push(seg);
     this.tail = seg;
+    if (old) this.syncSeg(old);
   }
 
   private sync(): void {
+    if (this.tail) this.syncSeg(this.tail);
+  }
+
+  private syncSeg(seg: Segment): void {
+    if (seg.fd < 0) return;
     try {
-      fsyncSync(this.tail.fd);
-    } catch {
-      // The tail may have been closed by a concurrent delete at shutdown; nothing to sync then.
+      fsyncSync(seg.fd);
+    } catch (err) {
+      // What was written may not be on disk: the next write must fsync too before it counts.
+      if (seg === this.tail) this.writeFailed(err as Error);
+      else this.telemetry.event('spool.sync_failed', 'error', `spool: cannot fsync ${seg.path}: ${(err as Error).message}`);
     }
   }
 
-  /** The next record for the sink, or undefined when everything written has been read. */
+  private closeFd(seg: Segment): void {
+    if (seg.fd < 0) return;
+    try {
+      closeSync(seg.fd);
+    } catch {
+      // closed is what was wanted
+    }
+    seg.fd = -1;
+  }
+
+  /** The next record for the sink, or undefined when everything written has been read. Never throws. */
   private readOne(): Queued | undefined {
     for (;;) {
       const seg = this.segments[this.readSeg];
       if (!seg) return undefined;
-      const rec = this.parseAt(seg);
+      let rec: Queued | undefined;
+      try {
+        rec = this.parseAt(seg);
+      } catch (err) {
+        // an I/O error, or a file changed under the reader: what is left of it is not read
+        this.badRegion(seg, this.reader.off, seg.end, `cannot read (${(err as Error).message})`);
+        this.reader.off = seg.end;
+        continue;
+      }
       if (rec) return rec;
       if (seg === this.tail) return undefined;
       // The reader is done with a segment the writer has left: it may be deletable already.
       seg.finished = true;
+      if (seg.bad > BAD_LOGGED) {
+        this.telemetry.event('spool.corrupt', 'error', `spool ${seg.path}: ${seg.bad} bad records or regions in all, ${seg.badBytes} bytes skipped`, { file: { path: seg.path } });
+      }
       this.readSeg++;
-      this.readOff = 0;
-      this.readBuf = Buffer.alloc(0);
-      this.readBufStart = 0;
+      this.reader.reset();
       this.maybeDelete(seg);
     }
   }
 
   private parseAt(seg: Segment): Queued | undefined {
-    if (this.readOff + HEADER > seg.end) return undefined;
-    const header = this.bytes(seg, this.readOff, HEADER);
-    const len = header.readUInt32BE(0);
-    if (len === 0 || len > MAX_RECORD || this.readOff + HEADER + len > seg.end) {
-      if (len > 0 && len <= MAX_RECORD && seg === this.tail) return undefined; // still being written
-      return this.corrupt(seg, `impossible record length ${len}`);
+    const r = this.reader;
+    for (;;) {
+      const found = r.next(seg, seg === this.tail);
+      if (found === 'end') return undefined;
+      if (found === 'bad') {
+        if (r.framed) this.badRecord(seg, r.badAt, r.badBytes, r.why);
+        else this.badRegion(seg, r.badAt, r.badAt + r.badBytes, r.why);
+        continue;
+      }
+      const source = r.payload.toString('utf8', r.nl + 1);
+      const token = seg.tokens?.[seg.read];
+      if (seg.tokens) {
+        seg.tokens[seg.read] = undefined;
+        this.waiting--;
+      }
+      seg.read++;
+      return { env: { index: r.index, id: r.id, ack: { done: (o) => this.complete(seg, token, o) } }, source, bytes: r.payload.length - r.nl - 1 };
     }
-    const payload = this.bytes(seg, this.readOff + HEADER, len);
-    if (crc32(payload) !== header.readUInt32BE(4)) return this.corrupt(seg, 'checksum mismatch');
-    this.readOff += HEADER + len;
-    const nl = payload.indexOf(0x0a);
-    const [index, id] = JSON.parse(payload.toString('utf8', 0, nl)) as [string, string];
-    const source = payload.toString('utf8', nl + 1);
+  }
+
+  /** One record whose CRC checks but that is not a document: it alone is skipped, as dropped. */
+  private badRecord(seg: Segment, at: number, bytes: number, why: string): void {
     const token = seg.tokens?.[seg.read];
-    if (seg.tokens) seg.tokens[seg.read] = undefined;
+    if (seg.tokens) {
+      seg.tokens[seg.read] = undefined;
+      this.waiting--;
+    }
     seg.read++;
-    if (seg.tokens) this.waiting--;
-    return { env: { index, id, ack: { done: (o) => this.complete(seg, token, o) } }, source, bytes: len - nl - 1 };
+    seg.done++;
+    this.telemetry.documents.inc({ outcome: 'dropped' });
+    token?.done('dropped');
+    this.report(seg, at, bytes, why, false);
+  }
+
+  /** Bytes [from, to) hold no record that checks out: skipped. */
+  private badRegion(seg: Segment, from: number, to: number, why: string): void {
+    // How many records those bytes held is unknown, so this run's tokens of the segment can no
+    // longer be matched to records: they get no outcome (their sources re-read after a restart),
+    // never a wrong one; the writer moves on to a new segment.
+    if (seg.tokens) {
+      this.waiting -= seg.tokens.length - seg.read;
+      seg.tokens = undefined;
+    }
+    // A crash tears only the end of the last segment an earlier run wrote.
+    this.report(seg, from, to - from, why, to >= seg.end && seg.num === this.lastOld);
+  }
+
+  private report(seg: Segment, at: number, bytes: number, why: string, torn: boolean): void {
+    seg.bad++;
+    seg.badBytes += bytes;
+    if (seg.bad > BAD_LOGGED) {
+      this.telemetry.count('spool.corrupt');
+    } else {
+      const rest = torn ? 'to the end of the segment (a write torn by a crash)' : 'reading goes on at the next valid record';
+      this.telemetry.event('spool.corrupt', torn ? 'warn' : 'error', `spool ${seg.path} at offset ${at}: ${why}; ${bytes} bytes skipped, ${rest}. Documents in them are lost unless their source reads them again (container logs, engine events)`, { file: { path: seg.path } });
+    }
+    if (torn) return;
+    this.badTotal++;
+    this.telemetry.health.degrade('spool.corrupt', `${this.badTotal} bad spool record(s) skipped, the latest in ${seg.path} at offset ${at}: ${why}`);
   }
 
   private complete(seg: Segment, token: AckToken | undefined, outcome: Parameters<AckToken['done']>[0]): void {
@@ -276,33 +462,18 @@ export class DiskSpool implements DocumentQueue {
   }
 
   private maybeDelete(seg: Segment): void {
-    if (!seg.finished || seg.done < seg.read) return;
-    closeSync(seg.fd);
-    unlinkSync(seg.path);
+    if (!seg.finished || seg.done < seg.read || seg.fd < 0) return;
+    this.closeFd(seg);
+    try {
+      unlinkSync(seg.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.telemetry.event('spool.delete_failed', 'warn', `spool: cannot delete ${seg.path}: ${(err as Error).message}; it is sent again after a restart (duplicates)`);
+    }
     this.diskBytes -= seg.size;
     const i = this.segments.indexOf(seg);
     this.segments.splice(i, 1);
     if (i < this.readSeg) this.readSeg--;
     this.telemetry.setQueueBytes(this.diskBytes);
     if (this.writable) for (const w of this.writers.splice(0)) w();
-  }
-
-  private corrupt(seg: Segment, why: string): undefined {
-    this.telemetry.event('spool.corrupt', 'error', `spool ${seg.path} at offset ${this.readOff}: ${why}; the rest of this segment is skipped (its documents are re-read from the engine)`);
-    seg.end = this.readOff;
-    return undefined;
-  }
-
-  /** Bytes [off, off+len) of a segment, read through a 1 MiB window. */
-  private bytes(seg: Segment, off: number, len: number): Buffer {
-    const end = this.readBufStart + this.readBuf.length;
-    if (off < this.readBufStart || off + len > end) {
-      const size = Math.max(len, READ_CHUNK);
-      const buf = Buffer.allocUnsafe(size);
-      const n = readSync(seg.fd, buf, 0, size, off);
-      this.readBuf = buf.subarray(0, n);
-      this.readBufStart = off;
-    }
-    return this.readBuf.subarray(off - this.readBufStart, off - this.readBufStart + len);
   }
 }

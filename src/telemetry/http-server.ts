@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { VERSION } from '../version';
+import type { DegradedReason } from './health';
 import type { Telemetry } from './telemetry';
 
 export const httpConfig = z
@@ -22,8 +23,10 @@ export interface HealthSource {
 }
 
 /**
- * GET /metrics: Prometheus text. GET /health: JSON, 200 when delivering, 503 when degraded
- * (e.g. Elasticsearch refusing or unreachable while documents wait).
+ * GET /metrics: Prometheus text. GET /health: JSON, 200 when delivering, 503 when degraded:
+ * Elasticsearch refusing or unreachable while documents wait (the sink's `source`), or any reason
+ * a component registered in `telemetry.health` (the spool cannot write, a state file was moved
+ * aside). `reasons` lists every one of them; the rest of dockward keeps working meanwhile.
  */
 export async function startHttpServer(cfg: HttpConfig, telemetry: Telemetry, source: HealthSource): Promise<Server | undefined> {
   if (!cfg.enabled) return undefined;
@@ -34,9 +37,9 @@ export async function startHttpServer(cfg: HttpConfig, telemetry: Telemetry, sou
         res.writeHead(200, { 'content-type': telemetry.registry.contentType });
         res.end(await telemetry.registry.metrics());
       } else if (req.url === '/health' || req.url === '/') {
-        const h = source.health();
+        const h = healthOf(source, telemetry);
         res.writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: h.status, version: VERSION, uptime_s: Math.round((Date.now() - started) / 1000), ...h.details }));
+        res.end(JSON.stringify({ status: h.status, version: VERSION, uptime_s: Math.round((Date.now() - started) / 1000), ...h.details, reasons: h.reasons }));
       } else {
         res.writeHead(404).end();
       }
@@ -49,4 +52,16 @@ export async function startHttpServer(cfg: HttpConfig, telemetry: Telemetry, sou
   const addr = server.address() as AddressInfo;
   telemetry.event('http.listening', 'info', `metrics and health on http://${addr.address}:${addr.port} (/metrics, /health)`, { port: addr.port });
   return server;
+}
+
+/** The sink's health and the components' degradation reasons, as one answer. */
+export function healthOf(source: HealthSource, telemetry: Telemetry): { status: 'ok' | 'degraded'; details: Record<string, unknown>; reasons: DegradedReason[] } {
+  const h = source.health();
+  const reasons = telemetry.health.list();
+  if (h.status !== 'ok') {
+    const last = h.details.last_error as { at?: unknown; reason?: unknown } | null | undefined;
+    const reason = typeof last?.reason === 'string' ? last.reason : 'bulk requests failing';
+    reasons.unshift({ component: 'sink', reason, since: typeof last?.at === 'string' ? last.at : new Date().toISOString() });
+  }
+  return { status: reasons.length ? 'degraded' : 'ok', details: h.details, reasons };
 }

@@ -1,5 +1,6 @@
 import type winston from 'winston';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { Health } from './health';
 
 /**
  * Internal telemetry: named events that are both logged (winston) and counted (Prometheus), plus
@@ -26,6 +27,9 @@ export class Telemetry {
   readonly tamperReports: Counter<'kind'>;
   readonly documentsRead: Counter<'dataset'>;
   readonly unackedAge: Gauge;
+  readonly degraded: Gauge;
+  /** Degradation reasons of components that keep running (reported by /health). */
+  readonly health = new Health();
   private peak = 0;
   private readonly readBy = new Map<string, Counter.Internal>();
   /** Set by the sink: seconds since the oldest batch still waiting for Elasticsearch's answer was taken. */
@@ -52,6 +56,8 @@ export class Telemetry {
     // Read when scraped (and by the heartbeat's snapshot), so a retry that never returns still shows its age.
     const self = this;
     this.unackedAge = new Gauge({ name: 'dockward_oldest_unacked_seconds', help: 'Age of the oldest bulk batch Elasticsearch has not answered yet (retries included)', registers: r, collect() { this.set(self.unackedSeconds()); } });
+    const health = this.health;
+    this.degraded = new Gauge({ name: 'dockward_degraded_components', help: 'Components that report a degradation reason (see /health)', registers: r, collect() { this.set(health.list().length); } });
     this.logLag = new Gauge({ name: 'dockward_log_lag_seconds', help: 'Engine time between the newest line read and the newest acknowledged, per container', labelNames: ['container'], registers: r });
   }
 
@@ -82,6 +88,14 @@ export class Telemetry {
     const stream = this.logger as unknown as { writableEnded?: boolean; _writableState?: { ended?: boolean } };
     if (stream.writableEnded ?? stream._writableState?.ended) return;
     this.logger.log(level, message, { event: { action: name }, ...fields });
+  }
+
+  /**
+   * Counts one more occurrence of an event without logging it: for repeats of an event already
+   * logged once, when logging each one would let a flood of bad input flood the log too.
+   */
+  count(name: string): void {
+    this.events.inc({ event: name });
   }
 
   /** Current value of every counter and gauge, as name{labels} → value (for tests and `status`). */

@@ -60,7 +60,7 @@ describe('DiskSpool', () => {
     b.close();
   });
 
-  it('stops at a torn or corrupt record and says where', async () => {
+  it('skips only a corrupt record and says where: the records after it are still delivered', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spool-'));
     const a = spool(dir, { segment_bytes: 1 << 20 });
     for (let i = 0; i < 10; i++) a.push({ index: 'logs-x', id: `c${i}`, doc: { i } });
@@ -74,7 +74,8 @@ describe('DiskSpool', () => {
     const t = quiet();
     const b = spool(dir, {}, t);
     const got = await b.take(100, 1 << 20, 0);
-    assert.deepEqual(got.map((q) => q.env.id), ['c0', 'c1', 'c2', 'c3']);
+    // before the fix the rest of the segment (c5…c9) was skipped with the bad record
+    assert.deepEqual(got.map((q) => q.env.id), ['c0', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9']);
     assert.equal((await t.snapshot())['dockward_events_total{event=spool.corrupt}'], 1);
     b.close();
   });

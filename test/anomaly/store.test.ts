@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import winston from 'winston';
+import { ContainerModel, modelConfig, type ModelState } from '../../src/anomaly/model';
+import { modelStateProblem } from '../../src/anomaly/model-state';
+import type { Vector } from '../../src/anomaly/signals';
+import { ModelStore } from '../../src/anomaly/store';
+import { Telemetry } from '../../src/telemetry/telemetry';
+
+const quiet = () => new Telemetry(winston.createLogger({ silent: true }));
+const cfg = modelConfig.parse({ warmup: 20 });
+const pattern = (i: number): Vector => ({ cpu: 5 + 3 * Math.sin(i / 8), memory: 100 + (i % 5), process_starts: i % 3, log_lines: 30 + (i % 7) * 2 });
+
+/** A model as a real run saves it: trained, then through JSON. */
+function trained(n = 150): ModelState {
+  const m = new ContainerModel(cfg);
+  for (let i = 0; i < n; i++) m.update(pattern(i));
+  return JSON.parse(JSON.stringify(m.snapshot())) as ModelState;
+}
+
+function storeWith(content: unknown): { store: ModelStore; t: Telemetry; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'models-'));
+  writeFileSync(join(dir, 'anomaly-models.json'), typeof content === 'string' ? content : JSON.stringify(content));
+  const t = quiet();
+  return { store: new ModelStore(join(dir, 'anomaly-models.json'), t), t, dir };
+}
+
+const count = async (t: Telemetry, name: string) => (await t.snapshot())[`dockward_events_total{event=${name}}`] ?? 0;
+
+describe('anomaly baselines on disk are untrusted input', () => {
+  it('a real saved model passes the check and is restored', () => {
+    const state = trained();
+    const t0 = process.hrtime.bigint();
+    assert.equal(modelStateProblem(JSON.parse(JSON.stringify(state))), undefined);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    assert.ok(ms < 500, `checking one model took ${ms.toFixed(1)} ms`);
+    const { store } = storeWith({ version: 1, containers: { c1: { image: 'nginx', model: state } }, images: { nginx: state } });
+    assert.deepEqual(store.load(), { containers: 1, images: 1 });
+    const found = store.lookup('c1', 'nginx');
+    assert.equal(found?.from, 'container');
+    const m = new ContainerModel(cfg, found!.model);
+    assert.equal(m.sampleCount, 150);
+    assert.equal(m.warm, true);
+  });
+
+  it('the review\'s case: {"v":2} without "signals" builds a fresh model instead of throwing', () => {
+    // before: TypeError in the constructor, thrown from output.send for the container's next document
+    const m = new ContainerModel({ ...cfg, warmup: 10 }, { v: 2, samples: 5 } as unknown as ModelState);
+    assert.equal(m.sampleCount, 0);
+    assert.doesNotThrow(() => m.update(pattern(0)));
+  });
+
+  const damaged: Array<[string, (s: ModelState) => unknown]> = [
+    ['{"v":2} without signals', () => ({ v: 2, samples: 5 })],
+    ['empty core and level', (s) => ({ ...s, signals: { cpu: { core: {}, level: {} } } })],
+    ['a level with a string mean', (s) => ({ ...s, signals: { ...s.signals, cpu: { ...s.signals.cpu!, level: { mean: 'x', variance: 0, n: 1 } } } })],
+    ['a context pointing past the tables', (s) => { s.signals.cpu!.core.parts[0].cad.cad.contexts[0][2] = 99_999; return s; }],
+    ['two left semi-contexts with the same facts', (s) => { const l = s.signals.cpu!.core.parts[0].cad.cad.left; l.push(l[0]); return s; }],
+    ['a likelihood with sd 0', (s) => { s.signals.cpu!.core.parts[0].likelihood.sd = 0; return s; }],
+    ['a number instead of a model', () => 42],
+    ['an older version', (s) => ({ ...s, v: 1 })],
+  ];
+  for (const [what, damage] of damaged) {
+    it(`a model with ${what} is dropped when looked up: counted, said once, its container warms up afresh`, async () => {
+      const { store, t } = storeWith({ version: 1, containers: { c1: { image: 'nginx', model: damage(trained()) }, c2: { image: 'redis', model: damage(trained()) } }, images: {} });
+      store.load();
+      assert.equal(store.lookup('c1', 'nginx'), undefined);
+      assert.equal(store.lookup('c2', 'redis'), undefined);
+      assert.equal(store.droppedModels, 2);
+      assert.equal(await count(t, 'anomaly.model.dropped'), 2, 'both counted');
+      // a fresh model takes the container's documents without a TypeError
+      assert.doesNotThrow(() => new ContainerModel(cfg, undefined).update(pattern(0)));
+    });
+  }
+
+  it('a damaged container model falls back to its image\'s whole one', () => {
+    const { store } = storeWith({ version: 1, containers: { c1: { image: 'nginx', model: { v: 2 } } }, images: { nginx: trained() } });
+    store.load();
+    assert.equal(store.lookup('c1', 'nginx')?.from, 'image');
+  });
+
+  for (const [what, text] of [
+    ['not JSON', '{"version":1,'],
+    ['an array', '[]'],
+    ['version 2', '{"version":2,"containers":{},"images":{}}'],
+    ['containers as an array', '{"version":1,"containers":[],"images":{}}'],
+    ['a container without its image', '{"version":1,"containers":{"c1":{"model":{}}},"images":{}}'],
+    ['null', 'null'],
+  ] as const) {
+    it(`anomaly-models.json ${what}: moved aside, said once with its path, no baselines`, async () => {
+      const { store, t, dir } = storeWith(text);
+      const r = store.load();
+      assert.equal(r.containers, 0);
+      const aside = readdirSync(dir).filter((n) => n.startsWith('anomaly-models.json.corrupt-'));
+      assert.equal(aside.length, 1);
+      assert.equal(r.quarantined, join(dir, aside[0]));
+      assert.equal(await count(t, 'anomaly.models.quarantined'), 1);
+      assert.ok(t.health.list()[0].reason.includes(join(dir, aside[0])));
+      store.save([]); // and the next save writes a good file
+      assert.equal(new ModelStore(join(dir, 'anomaly-models.json'), quiet()).load().quarantined, undefined);
+    });
+  }
+
+  it('image names are keys, never properties: "constructor" or "__proto__" find nothing and save as they are', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'models-'));
+    const file = join(dir, 'anomaly-models.json');
+    const store = new ModelStore(file, quiet());
+    store.load();
+    assert.equal(store.lookup('c1', 'constructor'), undefined);
+    assert.equal(store.lookup('c1', 'toString'), undefined);
+    const model = trained(30);
+    store.save([{ id: 'c1', image: '__proto__', model, calm: true }]);
+    const again = new ModelStore(file, quiet());
+    assert.deepEqual(again.load(), { containers: 1, images: 1 });
+    assert.equal(again.lookup('c9', '__proto__')?.from, 'image');
+  });
+});
