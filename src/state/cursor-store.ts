@@ -9,10 +9,13 @@ const logCursor = z.strictObject({ sec: z.number().int().min(0).max(1e11), nanos
 /** The events cursor: an engine event's `timeNano`, as decimal text (read back as a BigInt). */
 const eventsCursor = z.string().regex(/^\d{1,20}$/, 'not a decimal timeNano');
 
+/** Any other source's key: `<source>` or `<source>/<id>`, its value kept as it is (forward compatible). */
+const OTHER_KEY = /^[a-z][a-z0-9_-]{0,63}(\/[0-9A-Za-z_.:-]{1,128})?$/;
+
 function cursorSchema(key: string): z.ZodType | undefined {
   if (key === 'events') return eventsCursor;
-  if (/^logs\/[0-9A-Za-z_.-]{1,128}$/.test(key)) return logCursor;
-  return undefined;
+  if (key.startsWith('logs/')) return /^logs\/[0-9A-Za-z_.-]{1,128}$/.test(key) ? logCursor : undefined;
+  return OTHER_KEY.test(key) ? z.unknown() : undefined;
 }
 
 export const cursorFileSchema = z.strictObject({
@@ -22,7 +25,7 @@ export const cursorFileSchema = z.strictObject({
     for (const [key, value] of Object.entries(cursors)) {
       const schema = cursorSchema(key);
       const r = schema?.safeParse(value);
-      if (!schema) ctx.addIssue({ code: 'custom', path: [key], message: 'not a known cursor key' });
+      if (!schema) ctx.addIssue({ code: 'custom', path: [key], message: 'not a cursor key' });
       else if (r && !r.success) ctx.addIssue({ code: 'custom', path: [key], message: zodReason(r.error) });
     }
   }),

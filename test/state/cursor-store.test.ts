@@ -31,6 +31,15 @@ describe('CursorStore', () => {
     assert.equal(b.get('toString'), undefined);
   });
 
+  it('keeps the cursor of a source it does not know (a newer version\'s) as it is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cursors-'));
+    writeFileSync(join(dir, 'cursors.json'), JSON.stringify({ version: 1, cursors: { 'logs/abc': LOG, 'kernel/host': { seq: 7 } } }));
+    const t = quiet();
+    const c = new CursorStore(dir, t);
+    assert.deepEqual(c.get('kernel/host'), { seq: 7 });
+    assert.equal(t.health.degraded, false);
+  });
+
   // l5-state.js of the security review, one case a row: every one used to exit (restart loop) or be silently wrong
   for (const [what, text] of [
     ['garbage', 'garbage'],
@@ -41,7 +50,7 @@ describe('CursorStore', () => {
     ['a log cursor that is a string', '{"version":1,"cursors":{"logs/x":"x"}}'],
     ['a log cursor without nanos', '{"version":1,"cursors":{"logs/x":{"sec":1}}}'],
     ['an events cursor that is not a number', '{"version":1,"cursors":{"events":"1e9"}}'],
-    ['an unknown key', '{"version":1,"cursors":{"__proto__":{"sec":1,"nanos":0}}}'],
+    ['a key that is no cursor name', '{"version":1,"cursors":{"__proto__":{"sec":1,"nanos":0}}}'],
     ['JSON null', 'null'],
   ] as const) {
     it(`cursors.json ${what}: moved aside, said once with its path, and the store starts afresh`, async () => {
