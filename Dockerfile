@@ -38,7 +38,7 @@ RUN cp -r /ctx/tsconfig.json /ctx/src . \
  && rm -rf src tsconfig.json node_modules/.package-lock.json \
  && for d in rules kibana pipelines watchers; do if [ -d "/ctx/$d" ]; then cp -r "/ctx/$d" ./; fi; done \
  && rm -rf /ctx \
- && mkdir -p /state
+ && mkdir -p -m 0700 /state
 
 FROM ${BASE}
 # Metadata first: these steps depend on the base only, so a rebuild after a source change reuses
