@@ -122,6 +122,15 @@ describe('adversarial: a container cannot blind, freeze or crash dockward', () =
         rssLimitMb: 450,
         // While the disk is full the canary's lines wait in the engine (logs can be replayed); after it, they come.
         maxLagSec: 30,
+        during: async ({ dockward }) => {
+          const deadline = Date.now() + 20_000;
+          for (;;) {
+            const h = await dockward.health();
+            if (h.status === 503 && /ENOSPC/.test(JSON.stringify(h.body))) return;
+            if (Date.now() > deadline) assert.fail(`/health never said the spool cannot write: ${JSON.stringify(h.body)}`);
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        },
       });
     } finally {
       execFileSync('umount', ['-l', mnt]);
