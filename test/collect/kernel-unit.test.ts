@@ -145,6 +145,113 @@ describe('kernel process events: parsing and the process table (no engine)', () 
       assert.equal(t.stats.forkOnly, 1);
     });
 
+    describe('pid reuse after a lost exit (L6)', () => {
+      const A = 'a'.repeat(64);
+      const B = 'b'.repeat(64);
+      /** The review's l6-pidreuse.js: /proc as a map, the kernel's exit of 500 dropped (ENOBUFS). */
+      function reuse(withFork: boolean) {
+        const proc = new Map<number, { container: string; args: string[]; ppid: number; vpid: number; start: number }>();
+        const facts: ProcessFact[] = [];
+        const read = (pid: number): ProcInfo => {
+          const p = proc.get(pid);
+          return p ? { args: p.args, comm: p.args[0], ppid: p.ppid, vpid: p.vpid, start: p.start } : {};
+        };
+        const t = new ProcessTable({ maxProcesses: 1000, bootMs: 0, read, readCgroup: (pid) => proc.get(pid)?.container }, (f) => facts.push(f));
+        proc.set(400, { container: A, args: ['sh'], ppid: 1, vpid: 1, start: 1 });
+        t.handle({ what: 'exec', pid: 400, tgid: 400, ts: 1n });
+        proc.set(500, { container: A, args: ['sleep', '1'], ppid: 400, vpid: 7, start: 2 });
+        t.handle({ what: 'fork', parentPid: 400, parentTgid: 400, childPid: 500, childTgid: 500, ts: 2n });
+        t.handle({ what: 'exec', pid: 500, tgid: 500, ts: 3n });
+        // No exit event for 500; the pid comes back in container B (a `docker exec`: runc's child).
+        proc.set(500, { container: B, args: ['cat', '/etc/shadow'], ppid: 9999, vpid: 42, start: 9 });
+        if (withFork) t.handle({ what: 'fork', parentPid: 9999, parentTgid: 9999, childPid: 500, childTgid: 500, ts: 4n });
+        t.handle({ what: 'exec', pid: 500, tgid: 500, ts: 5n });
+        return { t, facts, proc };
+      }
+      const said = (f: ProcessFact) => `"${f.args!.join(' ')}" runs in ${B.slice(0, 4)}…, reported in ${f.container.slice(0, 4)}…`;
+
+      it('the review\'s reproduction: the new process is reported in its own container (before: in the old one)', () => {
+        const { t, facts } = reuse(true);
+        assert.equal(said(facts.at(-1)!), '"cat /etc/shadow" runs in bbbb…, reported in bbbb…');
+        const f = facts.at(-1)!;
+        assert.equal(f.leader.pid, 500, 'its own session, not the sh of container A');
+        assert.equal(f.leader.container, B);
+        assert.equal(f.parent?.pid, 9999);
+        // The old process ended unseen: its end goes out (no exit code), once.
+        assert.deepEqual(facts.filter((x) => x.type === 'end').map((x) => `${x.pid} ${x.container.slice(0, 4)} ${x.args?.join(' ')} ${x.exit ?? 'no exit'}`), ['500 aaaa sleep 1 no exit']);
+        assert.equal(t.stats.reused, 1);
+      });
+
+      it('the fork was lost too: the exec re-reads the cgroup (no fork since the last exec)', () => {
+        const { facts } = reuse(false);
+        assert.equal(said(facts.at(-1)!), '"cat /etc/shadow" runs in bbbb…, reported in bbbb…');
+      });
+
+      it('reused in the same container: told by the start time, a new process with its own parent', () => {
+        const procs = new Map<number, ProcInfo>([[100, shell], [101, { args: ['sleep', '9'], ppid: 100, vpid: 2, start: 6000, container: ID }]]);
+        const { t, facts } = table(procs);
+        t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });
+        t.handle({ what: 'exec', ts: 2n, pid: 101, tgid: 101 });
+        procs.set(101, { args: ['id'], ppid: 1, vpid: 3, start: 9000, container: ID }); // exit and fork of 101 lost
+        t.handle({ what: 'exec', ts: 3n, pid: 101, tgid: 101 });
+        assert.deepEqual(facts.map((f) => `${f.type} ${f.pid} ${f.args?.join(' ')} ${f.start} image ${f.image}`), [
+          'start 100 sh -c x 5000 image 0', 'start 101 sleep 9 6000 image 0', 'end 101 sleep 9 6000 image 0', 'start 101 id 9000 image 0',
+        ]);
+        assert.equal(facts.at(-1)!.parent?.pid, 1);
+      });
+
+      it('a process that execs again (sh -c \'exec cat\') stays one process: a new image, no end', () => {
+        const procs = new Map<number, ProcInfo>([[100, shell]]);
+        const { t, facts } = table(procs);
+        t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });
+        procs.set(100, { ...shell, args: ['cat'] });
+        t.handle({ what: 'exec', ts: 2n, pid: 100, tgid: 100 });
+        assert.deepEqual(facts.map((f) => `${f.type} ${f.pid} ${f.args?.join(' ')} image ${f.image}`), ['start 100 sh -c x image 0', 'start 100 cat image 1']);
+        assert.equal(t.stats.reused, 0);
+      });
+
+      it('a stale entry whose pid a host process took (runc) and forks from: the fork ends it, the child is read like any new pid', () => {
+        const stale: ProcInfo = { args: ['sleep', '1'], ppid: 100, vpid: 2, start: 6000, container: ID };
+        const procs = new Map<number, ProcInfo>([[100, shell], [500, stale]]);
+        const { t, facts } = table(procs);
+        t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });
+        t.handle({ what: 'exec', ts: 2n, pid: 500, tgid: 500 });
+        // 500's exit lost; a host process (runc, forked by the host's 1) takes the pid, its child execs in B.
+        procs.set(500, { args: ['runc'], ppid: 1, start: 8000, container: null });
+        procs.set(600, { args: ['cat', '/etc/shadow'], ppid: 500, vpid: 42, start: 8010, container: B });
+        t.handle({ what: 'fork', ts: 3n, parentPid: 1, parentTgid: 1, childPid: 500, childTgid: 500 });
+        t.handle({ what: 'fork', ts: 4n, parentPid: 500, parentTgid: 500, childPid: 600, childTgid: 600 });
+        t.handle({ what: 'exec', ts: 5n, pid: 600, tgid: 600 });
+        assert.deepEqual(facts.slice(-2).map((f) => `${f.type} ${f.pid} ${f.container.slice(0, 4)} leader ${f.leader.pid}`), ['end 500 aaaa leader 100', 'start 600 bbbb leader 600']);
+        assert.equal(t.get(500), undefined, 'runc is not kept');
+      });
+
+      it('a process a /proc scan found before its fork event came is kept, not ended', () => {
+        const [sh, me] = [process.ppid, process.pid]; // pids the real /proc lists: the scan reads it
+        const procs = new Map<number, ProcInfo>([[sh, shell], [me, { args: ['sleep', '5'], ppid: sh, vpid: 3, start: 7000, container: ID }]]);
+        const { t, facts } = table(procs);
+        t.handle({ what: 'exec', ts: 1n, pid: sh, tgid: sh });
+        t.scan('resync');
+        t.handle({ what: 'fork', ts: 2n, parentPid: sh, parentTgid: sh, childPid: me, childTgid: me });
+        t.handle({ what: 'exit', ts: 3n, pid: me, tgid: me, status: 0, parentTgid: sh });
+        assert.deepEqual(facts.map((f) => `${f.type} ${f.pid === me ? 'child' : 'sh'} ${f.scan ?? ''}`), ['start sh ', 'start child resync', 'end child ']);
+        assert.equal(t.stats.reused, 0);
+      });
+
+      it('resync ends an entry whose pid is alive but another process now, and adds the new one', () => {
+        const me = process.pid; // a pid /proc lists for sure: the scan reads the real /proc list
+        const procs = new Map<number, ProcInfo>([[me, { ...shell, start: 5000 }]]);
+        const { t, facts } = table(procs);
+        t.handle({ what: 'exec', ts: 1n, pid: me, tgid: me });
+        assert.deepEqual(t.scan('resync'), { added: 0, ended: 0 }, 'the same process: kept');
+        procs.set(me, { args: ['nc', '-l'], comm: 'nc', ppid: 1, vpid: 1, start: 7000, container: B });
+        assert.deepEqual(t.scan('resync'), { added: 1, ended: 1 });
+        assert.deepEqual(facts.map((f) => `${f.type} ${f.container.slice(0, 4)} ${f.args?.join(' ')} ${f.scan ?? ''}`), [
+          'start aaaa sh -c x ', 'end aaaa sh -c x ', 'start bbbb nc -l resync',
+        ]);
+      });
+    });
+
     it('stays bounded: the oldest entry goes first (not a session leader), counted', () => {
       const { t } = table(new Map([[100, shell]]), 256);
       t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });

@@ -193,6 +193,7 @@ export class KernelCollector implements Collector {
     inc(this.m.execs, 'noexec', { result: 'noexec' });
     inc(this.m.execs, 'forkOnly', { result: 'fork_only' });
     inc(this.m.evicted, 'evicted');
+    inc(this.m.reused, 'reused');
     this.m.rcvbuf.set(s.receiveBuffer);
     this.m.table.set(s.table);
   }

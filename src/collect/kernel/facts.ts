@@ -91,4 +91,6 @@ export interface TableStats {
   /** Forked children documented without an exec (forkOnly). */
   forkOnly: number;
   evicted: number;
+  /** Entries whose process ended unseen and whose pid a new process took (found at fork, exec or resync). */
+  reused: number;
 }

@@ -13,6 +13,7 @@ export function metrics(ctx: CollectorContext) {
     execs: get('dockward_kernel_execs_total', () => new Counter({ name: 'dockward_kernel_execs_total', help: 'Container execs: /proc read, lost to the exit race, gone before attribution; and starts without exec: busybox applets (noexec), forks (fork_only)', labelNames: ['result'], registers: r })),
     evicted: get('dockward_kernel_evicted_total', () => new Counter({ name: 'dockward_kernel_evicted_total', help: 'Processes evicted from the full process table', registers: r })),
     overruns: get('dockward_kernel_overruns_total', () => new Counter({ name: 'dockward_kernel_overruns_total', help: 'Times the kernel dropped events (ENOBUFS)', registers: r })),
+    reused: get('dockward_kernel_pid_reuse_total', () => new Counter({ name: 'dockward_kernel_pid_reuse_total', help: 'Processes whose exit the kernel dropped, found when a new process took their pid (ended without exit code)', registers: r })),
     resyncs: get('dockward_kernel_resyncs_total', () => new Counter({ name: 'dockward_kernel_resyncs_total', help: 'Resyncs of the process table from /proc', registers: r })),
     dropped: get('dockward_kernel_dropped_total', () => new Counter({ name: 'dockward_kernel_dropped_total', help: 'Facts dropped because too many waited for container metadata', registers: r })),
     rcvbuf: get('dockward_kernel_receive_buffer_bytes', () => new Gauge({ name: 'dockward_kernel_receive_buffer_bytes', help: 'Socket receive buffer granted by the kernel', registers: r })),

@@ -1,6 +1,6 @@
 import { decodeWaitStatus, type ProcEvent } from './proc-events';
 import type { Entry, Leader, ParentInfo, ProcessFact, TableStats } from './facts';
-import { listPids, readContainer, readProc, startMsFromKernelTs, type ProcInfo } from './procfs';
+import { listPids, readContainer, readProc, readStart, startMsFromKernelTs, type ProcInfo } from './procfs';
 
 export type { Entry, Leader, ParentInfo, ProcessFact, TableStats } from './facts';
 
@@ -14,6 +14,8 @@ export interface TableOptions {
   /** Reads /proc for one pid (replaceable for the benchmark). */
   read?: (pid: number, bootMs: number | undefined, cgroupKnown?: string | null) => ProcInfo;
   readCgroup?: (pid: number) => string | null | undefined;
+  /** Only the start (stat) of a pid; defaults to `read`'s when `read` is given. */
+  readStart?: (pid: number, bootMs: number | undefined) => number | undefined;
 }
 
 /**
@@ -23,13 +25,16 @@ export interface TableOptions {
  */
 export class ProcessTable {
   private readonly procs = new Map<number, Entry>();
-  readonly stats: TableStats = { execs: 0, execsContainer: 0, cmdlineRead: 0, exitRace: 0, unattributed: 0, forks: 0, exits: 0, noexec: 0, forkOnly: 0, evicted: 0 };
+  readonly stats: TableStats = { execs: 0, execsContainer: 0, cmdlineRead: 0, exitRace: 0, unattributed: 0, forks: 0, exits: 0, noexec: 0, forkOnly: 0, evicted: 0, reused: 0 };
   private readonly read: NonNullable<TableOptions['read']>;
   private readonly readCgroup: NonNullable<TableOptions['readCgroup']>;
+  private readonly readStart: NonNullable<TableOptions['readStart']>;
 
   constructor(private readonly opts: TableOptions, private readonly emit: (f: ProcessFact) => void) {
     this.read = opts.read ?? readProc;
     this.readCgroup = opts.readCgroup ?? readContainer;
+    const read = opts.read;
+    this.readStart = opts.readStart ?? (read ? (pid, boot) => read(pid, boot, null).start : readStart);
   }
 
   get size(): number {
@@ -68,6 +73,13 @@ export class ProcessTable {
   }
 
   private fork(parentPid: number, pid: number, ts: bigint): void {
+    // A new process with a pid still in the table: the kernel dropped the old one's exit. Unless a
+    // /proc scan found this very process before its fork event came: then it is known already.
+    const old = this.procs.get(pid);
+    if (old) {
+      if (old.startExact && this.readStart(pid, this.opts.bootMs) === old.start) return;
+      this.lost(old);
+    }
     const parent = this.procs.get(parentPid);
     if (!parent) return; // a host process's child: looked at when (if) it execs
     this.stats.forks++;
@@ -83,17 +95,30 @@ export class ProcessTable {
   private exec(pid: number, ts: bigint): void {
     this.stats.execs++;
     let e = this.procs.get(pid);
-    let container = e?.container;
-    if (container === undefined) {
+    // What the table holds for this pid may be a process whose exit the kernel dropped (an
+    // overrun), the pid now another process elsewhere: a `docker exec` into another container, say.
+    // A fork just seen vouches for its entry (the parent's container; a fork of a pid still in the
+    // table ended the stale entry, see fork). Any other entry (no fork since its last exec) has its
+    // cgroup read first, as a pid the table does not know.
+    let container: string | undefined;
+    if (e && e.execs === 0) container = e.container;
+    else {
       const cg = this.readCgroup(pid);
       if (cg === undefined) {
-        this.stats.unattributed++; // gone before even its cgroup could be read, and no known parent
-        return;
+        if (!e) {
+          this.stats.unattributed++; // gone before even its cgroup could be read, and no known parent
+          return;
+        }
+        container = e.container; // gone already (the exit race): where it was
+      } else {
+        if (e && cg !== e.container) e = this.lost(e);
+        if (cg === null) return; // a host process
+        container = cg;
       }
-      if (cg === null) return; // a host process
-      container = cg;
     }
     const info = this.read(pid, this.opts.bootMs, container);
+    // The same container, but another process (its start differs): the old one ended unseen.
+    if (e && e.startExact && info.start !== undefined && info.start !== e.start) e = this.lost(e);
     // The runtime's own `runc init` may already sit in the container's cgroup: not a container process yet.
     if (!e && info.args?.[1] === 'init' && info.args[0].endsWith('runc')) return;
     this.stats.execsContainer++;
@@ -189,6 +214,26 @@ export class ProcessTable {
     });
   }
 
+  /** An entry whose process ended unseen (its pid names another now): ended, no exit code. */
+  private lost(e: Entry): undefined {
+    this.stats.reused++;
+    this.exit(e.pid, undefined, undefined);
+    return undefined;
+  }
+
+  /**
+   * Is the pid of `e` another process now? An exact start is compared with stat's; one taken from
+   * the fork's kernel time is not (that clock stops during suspend, stat's does not): the cgroup is.
+   */
+  private replaced(e: Entry): boolean {
+    if (e.startExact) {
+      const start = this.readStart(e.pid, this.opts.bootMs);
+      return start !== undefined && start !== e.start;
+    }
+    const cg = this.readCgroup(e.pid);
+    return cg !== undefined && cg !== e.container;
+  }
+
   private parentOf(e: Entry): ParentInfo | undefined {
     const p = this.procs.get(e.ppid);
     if (!p) return e.ppid ? { pid: e.ppid } : undefined;
@@ -214,17 +259,18 @@ export class ProcessTable {
 
   /**
    * Brings the table in line with /proc: container processes not in the table are added (a start
-   * fact marked `scan`), entries whose process is gone are ended (no exit code: the event was lost).
+   * fact marked `scan`), entries whose process is gone are ended (no exit code: the event was lost),
+   * and so are those whose pid another process has taken since (`replaced`; then added anew).
    * Used at start-up (`first`) and after the kernel dropped events (`resync`).
    */
   scan(kind: 'first' | 'resync'): { added: number; ended: number } {
     const alive = new Set(listPids());
     let ended = 0;
-    for (const pid of [...this.procs.keys()]) {
-      if (!alive.has(pid)) {
-        this.exit(pid, undefined, undefined);
-        ended++;
-      }
+    for (const [pid, e] of [...this.procs]) {
+      if (!alive.has(pid)) this.exit(pid, undefined, undefined);
+      else if (this.replaced(e)) this.lost(e);
+      else continue;
+      ended++;
     }
     const found: Array<{ pid: number; info: ProcInfo; container: string }> = [];
     for (const pid of alive) {

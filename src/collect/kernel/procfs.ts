@@ -126,6 +126,12 @@ export function startMs(stat: string, bootMs: number): number | undefined {
   return Number.isFinite(ticks) ? bootMs + Math.round((ticks * 1000) / 100) : undefined;
 }
 
+/** Only the start (stat): is this pid still the process the table knows? */
+export function readStart(pid: number, bootMs: number | undefined): number | undefined {
+  const stat = bootMs === undefined ? undefined : readProcFile(`/proc/${pid}/stat`);
+  return stat === undefined ? undefined : startMs(stat, bootMs!);
+}
+
 /** comm from /proc/<pid>/stat, between the first '(' and the last ')'. */
 export function commFromStat(stat: string): string {
   return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
