@@ -13,7 +13,8 @@ import { kernelEventsBlocker } from './netlink';
 import { kernelCoverage, type KernelCoverage } from './coverage';
 import { metrics } from './metrics';
 import type { Leader, ProcessFact } from './process-table';
-import { bootTimeMs, readPasswd } from './procfs';
+import { ContainerUsers, reportUsersProblem } from './passwd';
+import { bootTimeMs } from './procfs';
 import type { Notice, SourceOptions, SourceStats } from './source';
 
 export { kernelCheckLine } from './metrics';
@@ -76,7 +77,7 @@ export class KernelCollector implements Collector {
   private clockTimer: NodeJS.Timeout | undefined;
   private readonly sessions = new Map<string, Session>();
   private readonly metas = new Map<string, ContainerMeta | null>();
-  private readonly passwd = new Map<string, Map<number, string>>();
+  private readonly users = new ContainerUsers({}, (p) => reportUsersProblem(this.ctx, p));
   private readonly execByPid = new Map<string, string>();
   private waiting = 0;
   private running = false;
@@ -205,10 +206,8 @@ export class KernelCollector implements Collector {
   private wallMs = (ts: bigint): number => Number(ts / 1000n) / 1000 + this.offsetMs;
 
   private fact(f: ProcessFact): void {
-    if (!this.passwd.has(f.container) && f.type === 'start') {
-      const pw = readPasswd(f.pid);
-      if (pw) this.passwd.set(f.container, pw);
-    }
+    // The container's users, once (passwd.ts): its documents wait for them in resolve().
+    if (f.type === 'start') this.users.want(f.container, [f.pid, f.leader.pid]);
     const key = `${f.container}:${f.leader.pid}:${f.leader.start ?? ''}`;
     let s = this.sessions.get(key);
     if (!s) {
@@ -239,7 +238,9 @@ export class KernelCollector implements Collector {
   private async resolve(s: Session): Promise<void> {
     const cid = s.leader.container;
     try {
+      const users = this.users.ready(cid);
       if (!this.metas.has(cid)) this.metas.set(cid, (await this.ctx.metadata.get(cid)) ?? null);
+      await users;
       if (s.leader.vpid !== undefined && s.leader.vpid !== 1) s.execId = await this.execOf(cid, s.leader.pid);
     } catch (err) {
       this.ctx.telemetry.event('kernel.metadata.failed', 'debug', `kernel process events: container ${cid.slice(0, 12)}: ${(err as Error).message}`);
@@ -271,7 +272,7 @@ export class KernelCollector implements Collector {
     if (ev.Type !== 'container') return;
     if (ev.Action === 'destroy') {
       this.metas.delete(ev.Actor.ID);
-      this.passwd.delete(ev.Actor.ID);
+      this.users.forget(ev.Actor.ID);
       return;
     }
     if (ev.Action === 'rename' || ev.Action === 'update') this.metas.delete(ev.Actor.ID);
@@ -299,7 +300,7 @@ export class KernelCollector implements Collector {
 
   private send(f: ProcessFact, s: Session): void {
     const meta = this.metas.get(f.container) ?? undefined;
-    const pw = this.passwd.get(f.container);
+    const pw = this.users.get(f.container);
     const env = processDocument(f, {
       index: this.index, base: this.base, meta, execId: s.execId, now: Date.now(), wallMs: this.wallMs,
       userName: (uid) => pw?.get(uid),

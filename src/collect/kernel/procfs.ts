@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 
 /**
  * What /proc tells about one process, read right when its exec is announced: every file may vanish
@@ -157,19 +157,4 @@ export function listPids(): number[] {
     if (c >= 48 && c <= 57) out.push(Number(name));
   }
   return out;
-}
-
-/** `uid → name` from a container's /etc/passwd, through the process's root (/proc/<pid>/root). */
-export function readPasswd(pid: number): Map<number, string> | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/root/etc/passwd`, 'utf8');
-    const m = new Map<number, string>();
-    for (const line of text.split('\n')) {
-      const f = line.split(':');
-      if (f.length >= 3 && /^\d+$/.test(f[2])) if (!m.has(Number(f[2]))) m.set(Number(f[2]), f[0]);
-    }
-    return m;
-  } catch {
-    return undefined;
-  }
 }
