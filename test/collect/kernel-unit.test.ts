@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KernelCoverage } from '../../src/collect/kernel/coverage';
+import { OverrunWatch } from '../../src/collect/kernel/overruns';
 import { kernelConfig } from '../../src/collect/kernel/collector';
 import { processDocId } from '../../src/collect/kernel/documents';
 import { decodeWaitStatus, encodeEvent, parseDatagram, subscribeMessage, type ProcEvent } from '../../src/collect/kernel/proc-events';
@@ -277,6 +278,30 @@ describe('kernel process events: parsing and the process table (no engine)', () 
     assert.equal(c.owns(1_010, true), true);
     c.stopped();
     assert.equal(c.owns(1_010, true), false);
+  });
+
+  it('repeated kernel overruns: three within a minute are one tamper report, then at most one a minute', () => {
+    let now = 0;
+    const reports: string[] = [];
+    const w = new OverrunWatch((n, ms) => reports.push(`${n}/${ms}`), 3, 60_000, () => now);
+    w.overrun();
+    now += 30_000;
+    w.overrun();
+    assert.equal(reports.length, 0, 'two: a busy host');
+    now += 1000;
+    w.overrun();
+    assert.deepEqual(reports, ['3/60000']);
+    for (let i = 0; i < 50; i++) {
+      now += 1000;
+      w.overrun();
+    }
+    assert.equal(reports.length, 1, 'the same minute');
+    now += 10_000;
+    w.overrun();
+    assert.equal(reports.length, 2);
+    now += 10 * 60_000;
+    w.overrun();
+    assert.equal(reports.length, 2, 'one alone after a quiet spell');
   });
 
   it('collectors.kernel.enabled: auto by default, true and false kept', () => {

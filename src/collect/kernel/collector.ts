@@ -13,6 +13,7 @@ import { kernelEventsBlocker } from './netlink';
 import { kernelCoverage, type KernelCoverage } from './coverage';
 import { metrics } from './metrics';
 import type { Leader, ProcessFact } from './process-table';
+import { OverrunWatch } from './overruns';
 import { ContainerUsers, reportUsersProblem } from './passwd';
 import { bootTimeMs } from './procfs';
 import type { Notice, SourceOptions, SourceStats } from './source';
@@ -78,6 +79,7 @@ export class KernelCollector implements Collector {
   private readonly sessions = new Map<string, Session>();
   private readonly metas = new Map<string, ContainerMeta | null>();
   private readonly users = new ContainerUsers({}, (p) => reportUsersProblem(this.ctx, p));
+  private readonly overruns = new OverrunWatch((n, ms) => this.ctx.tamper?.({ container: 'host', kind: 'kernel-overrun', detail: `${n} kernel overruns within ${ms / 1000} s` }));
   private readonly execByPid = new Map<string, string>();
   private waiting = 0;
   private running = false;
@@ -119,6 +121,7 @@ export class KernelCollector implements Collector {
           case 'notice':
             // Between an overrun and its resync the kernel may have missed processes: polling helps.
             if (m.notice.name === 'kernel.overrun' || m.notice.name === 'kernel.resync') this.coverage.setHealthy(m.notice.name === 'kernel.resync');
+            if (m.notice.name === 'kernel.overrun') this.overruns.overrun();
             return this.ctx.telemetry.event(m.notice.name, m.notice.level, m.notice.message);
           case 'stats':
             return this.record(m.stats);
