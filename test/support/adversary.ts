@@ -27,6 +27,11 @@ export interface AttackCase {
   rssLimitMb: number;
   /** Largest lag of the canary's newest line in Elasticsearch, in seconds. */
   maxLagSec?: number;
+  /**
+   * Start the attack container before dockward, and wait until this says it is armed (given its
+   * init's host pid): for what dockward reads when it first meets a container.
+   */
+  armedBeforeDockward?: (pid: number) => boolean;
   /** Runs while the attack runs, with the attack container's id. */
   during?: (ctx: AttackContext) => Promise<void>;
   /** More checks after the attack, before the canary is stopped. */
@@ -83,13 +88,23 @@ export async function runAttack(c: AttackCase): Promise<AttackFigures> {
   const es = adminClient();
   const ns = newNamespace('adv');
   const logs = `logs-dockward.container-${ns}`;
+  let attackId = '';
+  if (c.armedBeforeDockward) {
+    attackId = (await runContainer(docker, { name: `${ns}-attack`, ...c.attack })).id;
+    const pid = (await docker.getContainer(attackId).inspect()).State.Pid;
+    const deadline = Date.now() + 30_000;
+    while (!c.armedBeforeDockward(pid)) {
+      if (Date.now() > deadline) assert.fail(`the attack container ${attackId.slice(0, 12)} never armed itself`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   const dw = DockwardProcess.run({ namespace: ns, stateDir: c.stateDir, sets: ['collectors.events.enabled=true', ...(c.sets ?? [])] });
   try {
     const canary = (await runContainer(docker, { name: `${ns}-canary`, cmd: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "canary $i"; sleep 1; done'] })).id;
     const canaryStart = Date.now();
     await dw.waitFor(/dockward running/, 120_000);
     await until('the canary\'s first line in Elasticsearch', async () => (await newestCanary(es, logs, canary).catch(() => 0)) > 0, 60_000, dw);
-    const attackId = (await runContainer(docker, { name: `${ns}-attack`, ...c.attack })).id;
+    if (!attackId) attackId = (await runContainer(docker, { name: `${ns}-attack`, ...c.attack })).id;
     const ctx: AttackContext = { ns, attackId, dockward: dw, es };
     const figures: AttackFigures = { worstLagSec: 0, worstHealthMs: 0, peakRssMb: 0, cpuPct: 0, canaryLines: 0 };
     const cpu0 = cpuSec(dw.pid);
