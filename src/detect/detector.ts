@@ -3,8 +3,10 @@ import { duration } from '../config/units';
 import { baseFields } from '../enrich/ecs';
 import { deterministicId, streamName, type Envelope } from '../ship/envelope';
 import type { Telemetry } from '../telemetry/telemetry';
-import type { Doc } from './condition';
+import type { TamperReport } from '../collect/collector';
+import { getter, type Doc } from './condition';
 import { threatFields } from './attack';
+import { fieldView, inDocument, MATCH_HEAD, MATCH_TAIL, scalarText as text } from './match-window';
 import { RuleIndex } from './prefilter';
 import { kindOf, type Kind, type Rule } from './rules';
 
@@ -29,6 +31,19 @@ export type DetectConfig = z.output<typeof detectConfig>;
 const DATASET = 'dockward.alert';
 /** Elastic's numeric severities for the four names. */
 const SEVERITY: Record<Rule['severity'], number> = { low: 21, medium: 47, high: 73, critical: 99 };
+
+export interface DetectorOptions {
+  /**
+   * A process document whose command line or arguments were longer than the rules match (their
+   * middle was not seen): called once per such document with a `cmdline-padding` report, for the
+   * pipeline's tamper sink (which groups and alerts per container).
+   */
+  onPadded?: (report: TamperReport, env: Envelope) => void;
+}
+
+/** The fields of a process document whose padding is reported (long log lines are common and benign). */
+const PADDED_FIELDS = ['process.command_line', 'process.args'];
+const PADDED_GETTERS = PADDED_FIELDS.map((f) => getter(f));
 
 interface Group {
   rule: Rule;
@@ -55,7 +70,14 @@ export class Detector {
   private readonly base: Record<string, unknown>;
   private readonly index: string;
 
-  constructor(rules: Rule[], private readonly cfg: DetectConfig, namespace: string, private readonly emit: (env: Envelope) => void, private readonly telemetry: Telemetry) {
+  constructor(
+    rules: Rule[],
+    private readonly cfg: DetectConfig,
+    namespace: string,
+    private readonly emit: (env: Envelope) => void,
+    private readonly telemetry: Telemetry,
+    private readonly options: DetectorOptions = {},
+  ) {
     this.setRules(rules);
     this.base = baseFields('logs', DATASET, namespace);
     this.index = streamName('logs', DATASET, namespace);
@@ -69,21 +91,58 @@ export class Detector {
     for (const [k, list] of byKind) this.byKind.set(k, new RuleIndex(list));
   }
 
+  /**
+   * Runs the rules of the document's kind on it. Never throws: a rule (or the prefilter) failing on
+   * one document is a warning, and the document still goes on. Cost is bounded per document: every
+   * field is matched on at most MAX_MATCH characters, cut once and shared by all rules.
+   */
   inspect(env: Envelope): void {
-    const kind = kindOf(env.doc);
+    const doc = env.doc;
+    let kind: Kind | undefined;
+    try {
+      kind = kindOf(doc);
+    } catch {
+      return;
+    }
     const index = kind && this.byKind.get(kind);
     if (!index) return;
-    const rules = index.candidates(env.doc);
-    for (const rule of rules) {
-      let hit = false;
+    inDocument(doc, () => {
+      let rules: Rule[];
       try {
-        hit = rule.matches(env.doc);
+        rules = index.candidates(doc);
       } catch (err) {
-        this.telemetry.event('detect.rule.error', 'warn', `rule ${rule.id} failed on ${env.id}: ${(err as Error).message}`);
+        // Without the prefilter's answer every rule is tried: a document must not escape detection by breaking it.
+        this.telemetry.event('detect.prefilter.error', 'warn', `prefilter failed on ${env.id}: ${(err as Error).message}`);
+        rules = index.rules;
       }
-      if (hit) this.finding(rule, env);
+      for (const rule of rules) {
+        let hit = false;
+        try {
+          hit = rule.matches(doc);
+        } catch (err) {
+          this.telemetry.event('detect.rule.error', 'warn', `rule ${rule.id} failed on ${env.id}: ${(err as Error).message}`);
+        }
+        if (hit) this.safely(rule, env, () => this.finding(rule, env));
+      }
+      this.telemetry.ruleEvaluations.inc(rules.length);
+      if (kind === 'process' && this.options.onPadded) this.safely(undefined, env, () => this.padded(doc, env));
+    });
+  }
+
+  /** Reports a process document whose command line or arguments the rules saw only in part. */
+  private padded(doc: Doc, env: Envelope): void {
+    const cut = PADDED_FIELDS.map((f, i) => ({ field: f, view: fieldView(doc, f, PADDED_GETTERS[i]) })).filter((x) => x.view.cut);
+    if (cut.length === 0) return;
+    const what = cut.map((x) => `${x.field} ${x.view.length} chars${x.view.values.length > 1 ? ` in ${x.view.values.length} values` : ''}`).join(', ');
+    this.options.onPadded!({ container: containerOf(doc), kind: 'cmdline-padding', detail: `${what}: rules matched the first ${MATCH_HEAD} and last ${MATCH_TAIL} only` }, env);
+  }
+
+  private safely(rule: Rule | undefined, env: Envelope, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.telemetry.event('detect.rule.error', 'warn', `${rule ? `alert of rule ${rule.id}` : 'padding report'} failed on ${env.id}: ${(err as Error).message}`);
     }
-    this.telemetry.ruleEvaluations.inc(rules.length);
   }
 
   /** A finding no rule produced (a sustained anomaly score), grouped and alerted like a rule's. */
@@ -98,7 +157,7 @@ export class Detector {
 
   private finding(rule: Rule, env: Envelope): void {
     this.telemetry.ruleMatches.inc({ rule: rule.id });
-    const containerId = String((env.doc.container as { id?: string } | undefined)?.id ?? 'host');
+    const containerId = containerOf(env.doc);
     const key = `${rule.id}\u0000${containerId}`;
     const now = Date.now();
     const g = this.groups.get(key);
@@ -118,7 +177,7 @@ export class Detector {
 
   private close(g: Group): void {
     clearTimeout(g.timer);
-    const containerId = String((g.first.container as { id?: string } | undefined)?.id ?? 'host');
+    const containerId = containerOf(g.first);
     this.groups.delete(`${g.rule.id}\u0000${containerId}`);
     if (g.count > 1) this.emit(this.alert(g, true));
   }
@@ -127,15 +186,15 @@ export class Detector {
     const r = g.rule;
     const trigger = summary ? g.lastEnv : g.firstEnv;
     const doc = trigger.doc;
-    const container = doc.container as { id?: string; name?: string } | undefined;
-    const what = (doc.process as { command_line?: string } | undefined)?.command_line ?? (doc.file as { path?: string } | undefined)?.path ?? (doc.message as string | undefined) ?? '';
-    const groupId = deterministicId(r.id, container?.id ?? 'host', g.start);
+    const container = field(doc, 'container');
+    const what = text(field(field(doc, 'process'), 'command_line')) ?? text(field(field(doc, 'file'), 'path')) ?? text(field(doc, 'message')) ?? '';
+    const groupId = deterministicId(r.id, containerOf(doc), g.start);
     return {
       index: this.index,
       id: deterministicId(groupId, summary ? 'summary' : 'first'),
       doc: {
         '@timestamp': new Date(summary ? g.last : g.start).toISOString(),
-        message: `${r.name} in ${container?.name ?? 'the host'}${summary ? ` (${g.count} times)` : ''}: ${String(what).slice(0, 300)}`,
+        message: `${r.name} in ${text(field(container, 'name')) ?? 'the host'}${summary ? ` (${g.count} times)` : ''}: ${what.slice(0, 300)}`,
         event: { kind: 'alert', category: ['intrusion_detection'], type: ['info'], severity: SEVERITY[r.severity], risk_score: r.risk_score, dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
         rule: { id: r.id, name: r.name, ruleset: 'dockward', version: String(r.version), description: r.description, reference: r.references.length ? r.references : undefined },
         threat: threatFields(r.tactics, r.techniques),
@@ -159,4 +218,14 @@ export class Detector {
       },
     };
   }
+}
+
+/** An own property of an object, or undefined (documents carry container-chosen keys and shapes). */
+function field(o: unknown, key: string): unknown {
+  return o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, key) ? (o as Record<string, unknown>)[key] : undefined;
+}
+
+/** The container a document is about, for grouping and reports ('host' when it names none). */
+function containerOf(doc: Doc): string {
+  return text(field(field(doc, 'container'), 'id')) ?? 'host';
 }

@@ -1,4 +1,5 @@
-import { MAX_MATCH, getter, type CompileContext, type Condition, type Doc, type Leaf, type Matcher } from './condition';
+import { getter, type CompileContext, type Condition, type Doc, type Leaf, type Matcher } from './condition';
+import { fieldView } from './match-window';
 
 /**
  * Literal prefiltering. For each rule we work out, from its condition alone, one field and a set
@@ -9,7 +10,9 @@ import { MAX_MATCH, getter, type CompileContext, type Condition, type Doc, type 
  *
  * The combined search is a JavaScript RegExp built by us from escaped literals only: an
  * alternation of plain strings has no nested quantifier, so it cannot backtrack
- * catastrophically (worst case is linear in line length times total literal length).
+ * catastrophically (worst case is linear in line length times total literal length). It reads
+ * the field's text exactly as the matchers do (match-window.ts: the same head and tail, shared with
+ * them), so it never rejects a document a rule would match.
  */
 export interface Alternative {
   field: string;
@@ -129,7 +132,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** Rules of one document kind, split into those prefiltered per field and those always tried. */
 export class RuleIndex<R extends { prefilter?: Requirement }> {
   private readonly always: R[] = [];
-  private readonly byField: Array<{ get: (d: Doc) => unknown[]; any: RegExp; rules: Array<{ rule: R; literals: string[] }> }> = [];
+  private readonly byField: Array<{ field: string; get: (d: Doc) => unknown[]; any: RegExp; rules: Array<{ rule: R; literals: string[] }> }> = [];
 
   constructor(readonly rules: R[]) {
     const fields = new Map<string, Array<{ rule: R; literals: string[] }>>();
@@ -139,7 +142,7 @@ export class RuleIndex<R extends { prefilter?: Requirement }> {
     }
     for (const [field, list] of fields) {
       const all = [...new Set(list.flatMap((x) => x.literals))].sort((a, b) => b.length - a.length);
-      this.byField.push({ get: getter(field), any: new RegExp(all.map(escape).join('|')), rules: list });
+      this.byField.push({ field, get: getter(field), any: new RegExp(all.map(escape).join('|')), rules: list });
     }
   }
 
@@ -148,12 +151,12 @@ export class RuleIndex<R extends { prefilter?: Requirement }> {
     if (this.byField.length === 0) return this.always;
     let out: R[] | undefined;
     for (const f of this.byField) {
-      const values = f.get(doc);
-      if (values.length === 0) continue;
-      const texts = values.map((v) => String(v).slice(0, MAX_MATCH).toLowerCase());
-      if (!texts.some((t) => f.any.test(t))) continue;
+      const view = fieldView(doc, f.field, f.get);
+      const texts = view.lower();
+      if (texts.length === 0 || !texts.some((t) => f.any.test(t))) continue;
       out ??= [...this.always];
-      for (const { rule, literals } of f.rules) if (!out.includes(rule) && texts.some((t) => literals.some((l) => t.includes(l)))) out.push(rule);
+      // Rules share literals: the view looks for each once per document (and the regex leaves reuse the answers).
+      for (const { rule, literals } of f.rules) if (!out.includes(rule) && literals.some((l) => view.has(l))) out.push(rule);
     }
     return out ?? this.always;
   }

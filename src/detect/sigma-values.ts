@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { RE2JS } from 're2js';
-import { getter, MAX_MATCH, type Doc, type Matcher } from './condition';
+import { getter, type Doc, type Matcher } from './condition';
+import { fieldView } from './match-window';
 import { literalsOn, regexLiterals, withReq } from './prefilter';
 
 /**
@@ -71,17 +72,22 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   if (values.length === 0) fail('an empty list matches nothing');
   if (values.some((v) => v !== null && typeof v === 'object')) fail('values are strings, numbers or null');
 
-  const get = getter(target.field);
-  const getName = target.name ? getter(target.name) : undefined;
+  // The field's text as every rule sees it: cut to its head and tail, once per document (match-window.ts).
+  const field = target.field;
+  const get = getter(field);
+  const name = target.name;
+  const getName = name ? getter(name) : undefined;
+  const view = (d: Doc) => fieldView(d, field, get);
+  const nameView = getName && name ? (d: Doc) => fieldView(d, name, getName) : undefined;
   if (values.includes(null)) {
     if (values.length > 1 || mods.length) fail('null stands alone, without modifiers');
     // Absent or empty; for Image-like fields both the path and the name must be missing.
-    return (d) => scalars(get(d)).every((s) => s === '') && (!getName || scalars(getName(d)).every((s) => s === ''));
+    return (d) => view(d).texts.every((s) => s === '') && (!nameView || nameView(d).texts.every((s) => s === ''));
   }
   if (type === 'exists') {
     if (values.length !== 1 || typeof values[0] !== 'boolean') fail('exists takes true or false');
     const want = values[0] === true;
-    return (d) => (get(d).length > 0 || (getName !== undefined && getName(d).length > 0)) === want;
+    return (d) => (view(d).values.length > 0 || (nameView !== undefined && nameView(d).values.length > 0)) === want;
   }
   const cased = mods.includes('cased') || type === 're' || type === 'cidr';
   let tests: Test[];
@@ -91,24 +97,18 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   else tests = stringTests(values as Array<string | number | boolean>, mods, keyword, cased, target.name !== undefined, fail);
 
   const combine = mods.includes('all') ? (f: (t: Test) => boolean) => tests.every(f) : (f: (t: Test) => boolean) => tests.some(f);
-  const norm = cased ? (xs: string[]) => xs : (xs: string[]) => xs.map((x) => x.toLowerCase());
   const match: Matcher = (d: Doc) => {
-    const xs = norm(scalars(get(d)));
-    if (xs.length || !getName) return combine((t) => xs.some(t.pred));
-    const names = norm(scalars(getName(d)));
+    const v = view(d);
+    const xs = cased ? v.texts : v.lower();
+    if (xs.length || !nameView) return combine((t) => xs.some(t.pred));
+    const n = nameView(d);
+    const names = cased ? n.texts : n.lower();
     return names.length > 0 && combine((t) => t.name !== undefined && names.some(t.name));
   };
   if (mods.includes('neq')) return (d) => !match(d);
   // With a name fallback the value may be absent and the name match instead: no requirement then.
   const lits = tests.every((t) => t.lits) ? tests.flatMap((t) => t.lits!) : undefined;
   return withReq(match, !getName && lits ? literalsOn(target.field, lits) : undefined);
-}
-
-/** The string values at a path, cut to MAX_MATCH (objects are not values). */
-function scalars(vs: unknown[]): string[] {
-  const out: string[] = [];
-  for (const v of vs) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.push(String(v).slice(0, MAX_MATCH));
-  return out;
 }
 
 function stringTests(values: Array<string | number | boolean>, mods: string[], keyword: boolean, cased: boolean, fallback: boolean, fail: (m: string) => never): Test[] {
@@ -233,7 +233,7 @@ function compilePattern(p: Pattern, cased: boolean): Pred {
   }
   const body = toks.map((t) => (t.k === 'lit' ? RE2JS.quote(t.s) : t.k === '*' ? '.*' : t.k === '?' ? '.' : `[${DASHES.map((c) => RE2JS.quote(c)).join('')}]`)).join('');
   const re = RE2JS.compile(`${p.start ? '^' : ''}${body}${p.end ? '$' : ''}`, RE2JS.DOTALL);
-  return (x) => re.matcher(x).find();
+  return (x) => re.test(x);
 }
 
 function regexTest(pattern: string, flags: string[], fail: (m: string) => never): Test {
@@ -245,7 +245,8 @@ function regexTest(pattern: string, flags: string[], fail: (m: string) => never)
     fail(`invalid RE2 pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`);
   }
   // The name fallback sees the name as a path in an unknown directory.
-  return { pred: (s) => re.matcher(s).find(), name: (s) => re.matcher(`/${s}`).find(), lits: regexLiterals(pattern) };
+  // test(): no submatch positions wanted, so RE2JS can run its DFA rather than the NFA.
+  return { pred: (s) => re.test(s), name: (s) => re.test(`/${s}`), lits: regexLiterals(pattern) };
 }
 
 function cidrTest(net: string, fail: (m: string) => never): Test {

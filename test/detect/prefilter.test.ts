@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Condition } from '../../src/detect/condition';
+import { MAX_MATCH, type Condition, type Doc } from '../../src/detect/condition';
 import { regexLiterals, requirement, RuleIndex, type Requirement } from '../../src/detect/prefilter';
+import { BUILTIN_RULES, loadRules } from '../../src/detect/rules';
 
 const ctx = { lists: { pools: ['supportxmr', 'nanopool.org'], short: ['sh', 'ash'] }, macros: { scan: { field: 'message', contains: 'Nmap scan' } as Condition } };
 
@@ -41,5 +42,29 @@ describe('literal prefilter', () => {
     assert.deepEqual(index.candidates({ message: 'NMAP SCAN report for 127.0.0.1' }).map((r) => r.id), ['c', 'a']);
     assert.deepEqual(index.candidates({ message: 'pool stratum+tcp://x', process: { command_line: 'x -o stratum+tcp://y' } }).map((r) => r.id), ['c', 'b']);
     assert.deepEqual(index.candidates({ process: { command_line: ['a', 'x stratum+ssl'] } }).map((r) => r.id), ['c', 'b']);
+  });
+
+  it('never rejects what a rule matches once long fields are cut: every built-in example, padded before or after', () => {
+    const rules = loadRules([BUILTIN_RULES]).rules.filter((r) => r.prefilter);
+    const pad = 'p '.repeat(MAX_MATCH);
+    /** The example with every string padded on one side (arrays: one more element of padding). */
+    const padded = (v: unknown, before: boolean): unknown => {
+      if (typeof v === 'string') return before ? pad + v : v + pad;
+      if (Array.isArray(v)) return before ? [pad, ...v.map((x) => padded(x, before))] : [...v.map((x) => padded(x, before)), pad];
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'type' || k === 'dataset' ? x : padded(x, before)]));
+      return v;
+    };
+    let matched = 0;
+    for (const r of rules) {
+      for (const ex of r.examples.match) {
+        for (const before of [true, false]) {
+          const doc = padded(ex, before) as Doc;
+          if (!r.matches(doc)) continue;
+          matched++;
+          assert.ok(new RuleIndex([r]).candidates(doc).includes(r), `${r.id}: a padded example matches but the prefilter skips it`);
+        }
+      }
+    }
+    assert.ok(matched > 100, `${matched} padded examples still match`);
   });
 });
