@@ -60,8 +60,10 @@ export function compileCondition(c: Condition, ctx: CompileContext, path: Array<
     const key = 'all' in c ? 'all' : 'any';
     const items = (c as Record<string, unknown>)[key];
     if (!Array.isArray(items) || items.length === 0) throw new ConditionError([...path, key], `${key} takes a non-empty list of conditions`);
-    const parts = items.map((x, i) => compileCondition(x as Condition, ctx, [...path, key, i], seen));
-    return key === 'all' ? (d) => parts.every((m) => m(d)) : (d) => parts.some((m) => m(d));
+    const compiled = items.map((x, i) => compileCondition(x as Condition, ctx, [...path, key, i], seen));
+    if (key === 'all') return (d) => compiled.every((m) => m(d));
+    const parts = mergeRegexes(items as Condition[], compiled, ctx);
+    return (d) => parts.some((m) => m(d));
   }
   if ('not' in c) {
     // A leaf under `not` that holds is what did not happen: it explains nothing.
@@ -77,6 +79,43 @@ export function compileCondition(c: Condition, ctx: CompileContext, path: Array<
   const leaf = compileLeaf(c as Leaf, ctx, path);
   ctx.leaves?.push({ field: (c as Leaf).field, match: leaf });
   return leaf;
+}
+
+/**
+ * The alternatives of an `any`, with its regexes on one field (and one case mode) run as one
+ * regex `(?:a)|(?:b)|…`: one DFA pass over the text instead of one per regex, the same answer
+ * (some value matches some regex). The leaves compiled one by one stay for `explain`; a group
+ * whose union does not compile keeps them.
+ */
+function mergeRegexes(items: Condition[], compiled: Matcher[], ctx: CompileContext): Matcher[] {
+  const groups = new Map<string, { field: string; nocase: boolean; patterns: string[]; at: number[] }>();
+  items.forEach((item, i) => {
+    let c: Condition | undefined = item;
+    for (let hops = 0; c && 'macro' in c && hops < 16; hops++) c = ctx.macros[c.macro];
+    const leaf = c as Leaf | undefined;
+    if (!leaf || typeof leaf.regex !== 'string' || typeof leaf.field !== 'string' || OPERATORS.some((o) => o !== 'regex' && leaf[o] !== undefined)) return;
+    const nocase = leaf.nocase === true;
+    const k = `${leaf.field}\u0000${nocase}`;
+    const g = groups.get(k) ?? { field: leaf.field, nocase, patterns: [], at: [] };
+    g.patterns.push(leaf.regex);
+    g.at.push(i);
+    groups.set(k, g);
+  });
+  const parts: Array<Matcher | undefined> = [...compiled];
+  for (const g of groups.values()) {
+    if (g.patterns.length < 2) continue;
+    let re: RE2JS;
+    try {
+      re = RE2JS.compile(g.patterns.map((p) => `(?:${p})`).join('|'), g.nocase ? RE2JS.CASE_INSENSITIVE : 0);
+    } catch {
+      continue;
+    }
+    const get = getter(g.field);
+    const field = g.field;
+    for (const i of g.at) parts[i] = undefined;
+    parts[g.at[0]] = (d) => fieldView(d, field, get).texts.some((s) => re.test(s));
+  }
+  return parts.filter((m): m is Matcher => m !== undefined);
 }
 
 function compileLeaf(leaf: Leaf, ctx: CompileContext, path: Array<string | number>): Matcher {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { RE2JS } from 're2js';
 import { MAX_MATCH, type Condition, type Doc } from '../../src/detect/condition';
 import { regexLiterals, requirement, RuleIndex, type Requirement } from '../../src/detect/prefilter';
 import { BUILTIN_RULES, loadRules } from '../../src/detect/rules';
@@ -17,6 +18,50 @@ describe('literal prefilter', () => {
     assert.equal(regexLiterals('abc?d'), undefined);
     assert.equal(regexLiterals('xmrig|a'), undefined);
     assert.deepEqual(regexLiterals('colou?r scheme'), ['r scheme']);
+    // A required group of plain alternatives is a set of literals, when it is the most selective.
+    assert.deepEqual(regexLiterals('\\b(docker|podman|nerdctl)\\b.*\\b(run|create)\\b'), ['docker', 'podman', 'nerdctl']);
+    assert.deepEqual(regexLiterals('(?:Curl|WGET)+\\s'), ['curl', 'wget']);
+    assert.deepEqual(regexLiterals('(curl|wget)? -sL'), [' -sl'], 'an optional group is not required');
+    assert.equal(regexLiterals('\\b(ba|da|z|k)?sh\\s+-i'), undefined);
+    assert.equal(regexLiterals('(python[0-9.]*|perl)\\s-e'), undefined, 'a group with more than literals is not a set');
+    // Classes end where RE2 ends them: a leading ] and [:name:] are inside.
+    assert.deepEqual(regexLiterals('[]abc]xyz'), ['xyz']);
+    assert.deepEqual(regexLiterals('[[:alpha:]abc]def'), ['def']);
+    assert.equal(regexLiterals('\\Qabc|def\\E'), undefined);
+  });
+
+  it('regex literals are necessary: whenever a random pattern matches a random text, the text holds one of them', () => {
+    const words = ['curl', 'wget', 'bash', 'nc', 'tmp', 'etc', '/dev/', 'shadow', '-e', 'x'];
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
+    const piece = (): string =>
+      pick([
+        () => pick(words).replace(/[./-]/g, (c) => `\\${c}`),
+        () => `(${[pick(words), pick(words)].join('|')})`,
+        () => `(?:${pick(words)}|${pick(words)})${pick(['', '?', '+', '*'])}`,
+        () => pick(['\\s+', '\\s*', '.*', '\\b', '[^|;]*', '[]a-c]', '[[:space:]x]', '\\d']),
+        () => `${pick(words)}${pick(['?', '*', '+', '{0,2}', ''])}`,
+      ])();
+    let checked = 0;
+    for (let i = 0; i < 400; i++) {
+      const pattern = Array.from({ length: 1 + Math.floor(rnd() * 4) }, piece).join('') + (rnd() < 0.2 ? `|${piece()}${piece()}` : '');
+      const literals = regexLiterals(pattern);
+      if (!literals) continue;
+      const re = RE2JS.compile(pattern, rnd() < 0.5 ? RE2JS.CASE_INSENSITIVE : 0);
+      for (let j = 0; j < 40; j++) {
+        const text = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick([...words, ' ', ' ', 'A', ']', '|'])).join(pick(['', ' ']));
+        if (!re.test(text)) continue;
+        checked++;
+        assert.ok(literals.some((l) => text.toLowerCase().includes(l)), `${pattern} matches ${JSON.stringify(text)} without any of ${JSON.stringify(literals)}`);
+      }
+    }
+    assert.ok(checked > 200, `${checked} matches checked`);
+  });
+
+  it('prefers any other requirement to one on a categorization field', () => {
+    assert.deepEqual(requirement({ all: [{ field: 'event.type', equals: 'start' }, { field: 'process.command_line', contains: 'nc ' }] }, ctx), [{ field: 'process.command_line', literals: ['nc '] }]);
+    assert.deepEqual(requirement({ all: [{ field: 'event.type', equals: 'start' }, { field: 'process.name', in: ['nc'] }] }, ctx), [{ field: 'event.type', literals: ['start'] }], 'still better than none');
   });
 
   it('derives one requirement per rule from all/any/macro/lists, never from not or short literals', () => {
