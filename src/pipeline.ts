@@ -64,11 +64,15 @@ export class Pipeline {
     const queue = this.queue;
     // Alerts: the responder annotates (decision, audit id), the queue takes them, notifiers follow.
     const alerts = new AlertBus(telemetry);
+    let tamperSink: TamperSink | undefined;
     if (cfg.respond.enabled) alerts.add((this.responder = new Responder(cfg.respond, cfg.namespace, this.docker, (env) => queue.push(env), telemetry)));
     if (cfg.notify.enabled && Object.keys(cfg.notify.routes).length) alerts.add((this.notifier = new Notifier(cfg.notify, telemetry)));
     if (cfg.detect.enabled) {
       this.rules = new RuleSource(cfg.detect, telemetry, (rules) => this.detector?.setRules(rules));
-      this.detector = new Detector(this.rules.load(), cfg.detect, cfg.namespace, (env) => alerts.publish(env, (e) => queue.push(e)), telemetry);
+      // The tamper sink is built below (it needs the metadata cache): bound late.
+      this.detector = new Detector(this.rules.load(), cfg.detect, cfg.namespace, (env) => alerts.publish(env, (e) => queue.push(e)), telemetry, {
+        onPadded: (report) => tamperSink?.report(report),
+      });
       this.correlator = new DroppedBinaryCorrelator();
     }
     if (cfg.anomaly.enabled) this.anomaly = new AnomalyDetector(cfg.anomaly, cfg.state_dir, cfg.namespace, (env) => queue.push(env), (env) => this.detector?.raise(ANOMALY_RULE, env), telemetry);
@@ -101,7 +105,7 @@ export class Pipeline {
         anomaly?.forget(ev.Actor.ID);
       }
     });
-    const tamper = new TamperSink(
+    const tamper = (tamperSink = new TamperSink(
       cfg.namespace,
       cfg.detect.window,
       async (id) => {
@@ -111,7 +115,7 @@ export class Pipeline {
       (env) => queue.push(env),
       (rule, env) => detector?.raise(rule, env),
       (kind) => telemetry.tamperReports.inc({ kind }),
-    );
+    ));
     this.collectors = buildCollectors(cfg.collectors, {
       docker: this.docker, events: this.events, metadata, cursors: this.cursors, output, telemetry, namespace: cfg.namespace,
       tamper: (r) => tamper.report(r),

@@ -131,7 +131,8 @@ export class Detector {
 
   /** Reports a process document whose command line or arguments the rules saw only in part. */
   private padded(doc: Doc, env: Envelope): void {
-    const cut = PADDED_FIELDS.map((f, i) => ({ field: f, view: fieldView(doc, f, PADDED_GETTERS[i]) })).filter((x) => x.view.cut);
+    const cut = PADDED_FIELDS.map((f, i) => ({ field: f, view: fieldView(doc, f, PADDED_GETTERS[i]), i }))
+      .filter((x) => x.view.cut && hidesPadding(PADDED_GETTERS[x.i](doc)));
     if (cut.length === 0) return;
     const what = cut.map((x) => `${x.field} ${x.view.length} chars${x.view.values.length > 1 ? ` in ${x.view.values.length} values` : ''}`).join(', ');
     this.options.onPadded!({ container: containerOf(doc), kind: 'cmdline-padding', detail: `${what}: rules matched the first ${MATCH_HEAD} and last ${MATCH_TAIL} only` }, env);
@@ -228,4 +229,24 @@ function field(o: unknown, key: string): unknown {
 /** The container a document is about, for grouping and reports ('host' when it names none). */
 function containerOf(doc: Doc): string {
   return text(field(field(doc, 'container'), 'id')) ?? 'host';
+}
+
+/** Run of one repeated character that counts as padding: long benign command lines (a Java classpath) have none. */
+const PAD_RUN = 256;
+/** At most this much of the hidden middle is scanned: the report needs one run, not all of them. */
+const PAD_SCAN = 256 * 1024;
+
+/**
+ * True when the part of a long value that the rules did not see holds a run of PAD_RUN equal
+ * characters: the shape of padding (`"$(printf '%17000s')…"`), not of a long real command line.
+ */
+export function hidesPadding(values: unknown[]): boolean {
+  const text = values.filter((v): v is string => typeof v === 'string').join(' ');
+  const end = Math.min(text.length - MATCH_TAIL, MATCH_HEAD + PAD_SCAN);
+  let run = 0;
+  for (let i = MATCH_HEAD + 1; i < end; i++) {
+    run = text.charCodeAt(i) === text.charCodeAt(i - 1) ? run + 1 : 0;
+    if (run + 1 >= PAD_RUN) return true;
+  }
+  return false;
 }

@@ -116,13 +116,16 @@ describe('detector: long fields (review M1, M2)', () => {
     assert.deepEqual(padded, []);
   });
 
-  it('short command lines, and arguments within the windows, are not reported', () => {
+  it('short command lines, arguments within the windows, and long real command lines are not reported', () => {
     const { det, padded } = detector();
     det.inspect(proc('python3 manage.py runserver'));
     det.inspect(proc('x'.repeat(MAX_MATCH - 10)));
-    assert.deepEqual(padded, []);
+    // A Spring Boot style classpath of 400 jars: long, but no padding in it.
+    det.inspect(proc(`java -cp ${Array.from({ length: 400 }, (_, i) => `/app/lib/dependency-${i}-1.2.${i}.jar`).join(':')} com.example.Main`));
     det.inspect(proc(Array.from({ length: 2000 }, (_, i) => `arg${i}`).join(' ')));
-    assert.equal(padded.length, 1, 'many short arguments add up');
+    assert.deepEqual(padded, []);
+    det.inspect(proc(`${Array.from({ length: 600 }, (_, i) => `arg${i}`).join(' ')} ${'.'.repeat(300)} ${Array.from({ length: 600 }, (_, i) => `arg${i}`).join(' ')}`));
+    assert.equal(padded.length, 1, 'many short arguments with a run of padding between them add up');
   });
 
   it('regex text per document is bounded: 64 KiB of literals costs what 9 KiB does', (t) => {
