@@ -72,6 +72,7 @@ export class Pipeline {
       // The tamper sink is built below (it needs the metadata cache): bound late.
       this.detector = new Detector(this.rules.load(), cfg.detect, cfg.namespace, (env) => alerts.publish(env, (e) => queue.push(e)), telemetry, {
         onPadded: (report) => tamperSink?.report(report),
+        onOverBudget: (report) => tamperSink?.report(report),
       });
       this.correlator = new DroppedBinaryCorrelator();
     }

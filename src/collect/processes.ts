@@ -1,3 +1,4 @@
+import { boundArgs } from '../enrich/args';
 import { readFileSync } from 'node:fs';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
@@ -89,7 +90,7 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
       this.leftToKernel.inc({ type });
       return;
     }
-    const args = p.args.split(/\s+/).filter(Boolean);
+    const args = boundArgs(p.args.split(/\s+/).filter(Boolean));
     const exe = args[0] ?? '';
     const parent = this.state.get(meta.id)?.get(p.ppid);
     this.ctx.output.send({
@@ -97,14 +98,14 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
       id: processDocId(meta.id, p.pid, p.start, type), // the kernel collector names a process alike
       doc: {
         '@timestamp': new Date(type === 'start' ? (first ? now : p.start) : now).toISOString(),
-        message: `${type === 'start' ? 'process started' : 'process ended'}: ${p.args}`,
+        message: `${type === 'start' ? 'process started' : 'process ended'}: ${args.join(' ')}`,
         event: { kind: 'event', category: ['process'], type: [type], action: type === 'start' ? 'process_started' : 'process_ended', provider: 'poll', dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
         process: {
           pid: p.pid,
           name: exe.split('/').pop(),
           executable: exe.startsWith('/') ? exe : undefined,
           args,
-          command_line: p.args,
+          command_line: args.join(' '),
           start: new Date(p.start).toISOString(),
           ...(type === 'end' ? { end: new Date(now).toISOString() } : {}),
           parent: { pid: p.ppid, ...(parent ? { name: parent.args.split(/\s+/)[0]?.split('/').pop(), command_line: parent.args } : {}) },

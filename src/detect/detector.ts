@@ -6,6 +6,8 @@ import type { Telemetry } from '../telemetry/telemetry';
 import type { TamperReport } from '../collect/collector';
 import { getter, type Doc } from './condition';
 import { threatFields } from './attack';
+import { EvaluationBudget } from './budget';
+import { hasRun, PADDING_NOTE } from '../enrich/args';
 import { fieldView, inDocument, MATCH_HEAD, MATCH_TAIL, scalarText as text } from './match-window';
 import { RuleIndex } from './prefilter';
 import { kindOf, type Kind, type Rule } from './rules';
@@ -23,6 +25,12 @@ export const detectConfig = z
     reload_interval: duration.prefault('5s'),
     /** Findings of one rule on one container within this window make one group. */
     window: duration.prefault('5m'),
+    /**
+     * Main-thread time each container's documents may spend in rule evaluation per second (bursts
+     * up to ten times that); past it they are shipped without detection, counted in
+     * dockward_detect_skipped_total and reported as tampering. 0: no limit.
+     */
+    budget_per_container: duration.prefault('200ms'),
   })
   .strict()
   .prefault({});
@@ -39,6 +47,8 @@ export interface DetectorOptions {
    * pipeline's tamper sink (which groups and alerts per container).
    */
   onPadded?: (report: TamperReport, env: Envelope) => void;
+  /** A container's documents exceeded detect.budget_per_container: called for each document shipped without detection. */
+  onOverBudget?: (report: TamperReport, env: Envelope) => void;
 }
 
 /** The fields of a process document whose padding is reported (long log lines are common and benign). */
@@ -69,6 +79,7 @@ export class Detector {
   private readonly groups = new Map<string, Group>();
   private readonly base: Record<string, unknown>;
   private readonly index: string;
+  private readonly budget: EvaluationBudget;
 
   constructor(
     rules: Rule[],
@@ -79,6 +90,7 @@ export class Detector {
     private readonly options: DetectorOptions = {},
   ) {
     this.setRules(rules);
+    this.budget = new EvaluationBudget(cfg.budget_per_container, cfg.budget_per_container * 10);
     this.base = baseFields('logs', DATASET, namespace);
     this.index = streamName('logs', DATASET, namespace);
   }
@@ -106,6 +118,13 @@ export class Detector {
     }
     const index = kind && this.byKind.get(kind);
     if (!index) return;
+    const container = containerOf(doc);
+    if (!this.budget.allows(container)) {
+      this.telemetry.detectSkipped.inc();
+      this.options.onOverBudget?.({ container, kind: 'detection-budget', detail: `rule evaluation over ${this.cfg.budget_per_container} ms per second: documents shipped without detection` }, env);
+      return;
+    }
+    const t0 = performance.now();
     inDocument(doc, () => {
       let rules: Rule[];
       try {
@@ -127,6 +146,7 @@ export class Detector {
       this.telemetry.ruleEvaluations.inc(rules.length);
       if (kind === 'process' && this.options.onPadded) this.safely(undefined, env, () => this.padded(doc, env));
     });
+    this.budget.spend(container, performance.now() - t0);
   }
 
   /** Reports a process document whose command line or arguments the rules saw only in part. */
@@ -231,22 +251,16 @@ function containerOf(doc: Doc): string {
   return text(field(field(doc, 'container'), 'id')) ?? 'host';
 }
 
-/** Run of one repeated character that counts as padding: long benign command lines (a Java classpath) have none. */
-const PAD_RUN = 256;
 /** At most this much of the hidden middle is scanned: the report needs one run, not all of them. */
 const PAD_SCAN = 256 * 1024;
 
 /**
- * True when the part of a long value that the rules did not see holds a run of PAD_RUN equal
- * characters: the shape of padding (`"$(printf '%17000s')…"`), not of a long real command line.
+ * True when the part of a long value that the rules did not see looks like padding: a run of
+ * PAD_RUN equal characters (`"$(printf '%17000s')…"`; a long real command line, a Java classpath,
+ * has none), or the marker of a cut made where the arguments were read that found such a run.
  */
 export function hidesPadding(values: unknown[]): boolean {
   const text = values.filter((v): v is string => typeof v === 'string').join(' ');
-  const end = Math.min(text.length - MATCH_TAIL, MATCH_HEAD + PAD_SCAN);
-  let run = 0;
-  for (let i = MATCH_HEAD + 1; i < end; i++) {
-    run = text.charCodeAt(i) === text.charCodeAt(i - 1) ? run + 1 : 0;
-    if (run + 1 >= PAD_RUN) return true;
-  }
-  return false;
+  if (text.includes(PADDING_NOTE)) return true;
+  return hasRun(text.slice(MATCH_HEAD, Math.min(text.length - MATCH_TAIL, MATCH_HEAD + PAD_SCAN)));
 }

@@ -55,6 +55,12 @@ const SPECS: Record<TamperKind, TamperSpec> = {
     severity: 'medium',
     technique: 'T1562.001',
   },
+  'detection-budget': {
+    name: 'Container exhausted its detection budget',
+    description: "The container's documents cost more rule evaluation than detect.budget_per_container allows (an exec or log flood made to be expensive to match): the rest were shipped without detection until its budget refilled.",
+    severity: 'high',
+    technique: 'T1562.001',
+  },
 };
 
 export const TAMPER_RULE_PREFIX = 'dockward-tamper-';

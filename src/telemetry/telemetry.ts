@@ -25,6 +25,7 @@ export class Telemetry {
   readonly alerts: Counter<'rule'>;
   readonly ruleMatches: Counter<'rule'>;
   readonly tamperReports: Counter<'kind'>;
+  readonly detectSkipped: Counter;
   readonly documentsRead: Counter<'dataset'>;
   readonly unackedAge: Gauge;
   readonly degraded: Gauge;
@@ -49,6 +50,7 @@ export class Telemetry {
     this.queuePeakBytes = new Gauge({ name: 'dockward_queue_peak_bytes', help: 'Largest queue/spool size seen since start', registers: r });
     this.ruleEvaluations = new Counter({ name: 'dockward_rule_evaluations_total', help: 'Rule evaluations', registers: r });
     this.ruleMatches = new Counter({ name: 'dockward_rule_matches_total', help: 'Documents matched, by rule (before grouping)', labelNames: ['rule'], registers: r });
+    this.detectSkipped = new Counter({ name: 'dockward_detect_skipped_total', help: 'Documents shipped without rule evaluation: their container was over detect.budget_per_container', registers: r });
     this.tamperReports = new Counter({ name: 'dockward_tamper_reports_total', help: 'Interference with dockward\'s inputs seen, by kind (before grouping)', labelNames: ['kind'], registers: r });
     this.alerts = new Counter({ name: 'dockward_alerts_total', help: 'Alert groups opened, by rule', labelNames: ['rule'], registers: r });
     this.internalLogErrors = new Counter({ name: 'dockward_internal_log_errors_total', help: 'Failures of shipping dockward\'s own log to Elasticsearch', registers: r });

@@ -1,3 +1,4 @@
+import { boundArgs } from '../../enrich/args';
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 
 /**
@@ -81,7 +82,7 @@ export function readProc(pid: number, bootMs: number | undefined, cgroupKnown?: 
   if (cmdline === undefined) return info; // gone (the exit race): the other files are gone too
   if (cmdline.length > 0) {
     const end = cmdline.endsWith('\0') ? cmdline.length - 1 : cmdline.length;
-    info.args = cmdline.slice(0, end).split('\0');
+    info.args = boundArgs(cmdline.slice(0, end).split('\0'));
   }
   if (cgroupKnown !== undefined) info.container = cgroupKnown;
   else {
