@@ -27,7 +27,7 @@ export const detectConfig = z
     window: duration.prefault('5m'),
     /**
      * Main-thread time each container's documents may spend in rule evaluation per second (bursts
-     * up to ten times that); past it they are shipped without detection, counted in
+     * up to twice that: a burst is one turn of the event loop at worst); past it they are shipped without detection, counted in
      * dockward_detect_skipped_total and reported as tampering. 0: no limit.
      */
     budget_per_container: duration.prefault('200ms'),
@@ -90,7 +90,7 @@ export class Detector {
     private readonly options: DetectorOptions = {},
   ) {
     this.setRules(rules);
-    this.budget = new EvaluationBudget(cfg.budget_per_container, cfg.budget_per_container * 10);
+    this.budget = new EvaluationBudget(cfg.budget_per_container, cfg.budget_per_container * 2);
     this.base = baseFields('logs', DATASET, namespace);
     this.index = streamName('logs', DATASET, namespace);
   }

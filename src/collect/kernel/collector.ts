@@ -58,6 +58,8 @@ interface Session {
 
 const MAX_SESSIONS = 4096;
 const MAX_WAITING_FACTS = 50_000;
+/** Main-thread time one turn spends sending a session's waiting facts. */
+const SLICE_MS = 20;
 
 /**
  * Process starts and ends from the kernel's process-events connector, for every container, within
@@ -162,7 +164,7 @@ export class KernelCollector implements Collector {
       await w.terminate();
     }
     // Facts still waiting for their container or exec session go out as they are.
-    for (const s of this.sessions.values()) this.flush(s);
+    for (const s of this.sessions.values()) this.flush(s, true);
   }
 
   /** The reader's counters, as of its last report (every second). */
@@ -251,12 +253,22 @@ export class KernelCollector implements Collector {
     this.flush(s);
   }
 
-  private flush(s: Session): void {
+  /**
+   * Sends a session's waiting facts in order, SLICE_MS of main-thread time per turn: an exec flood
+   * while a new container's metadata was looked up leaves thousands waiting, and sending them in
+   * one turn froze /health for seconds. `all` (at stop) sends everything now.
+   */
+  private flush(s: Session, all = false): void {
     s.done = true;
-    const facts = s.facts;
-    s.facts = [];
-    this.waiting -= facts.length;
-    for (const f of facts) this.send(f, s);
+    const end = performance.now() + SLICE_MS;
+    let i = 0;
+    for (; i < s.facts.length; i++) {
+      if (!all && i > 0 && performance.now() > end) break;
+      this.send(s.facts[i], s);
+    }
+    this.waiting -= i;
+    s.facts = i === s.facts.length ? [] : s.facts.slice(i);
+    if (s.facts.length) setImmediate(() => this.flush(s));
   }
 
   /** The exec whose process is `pid`, from the engine's exec_start events (waits up to exec_wait). */
