@@ -3,12 +3,12 @@
  * is copied into every document of the process, its children's `parent` and its session's
  * `entry_leader`: a container that execs with a 100 KiB argument a thousand times a second would
  * otherwise make dockward serialise, spool and ship 300 MB/s. The first ARGS_HEAD and the last
- * ARGS_TAIL characters are kept (the detector matches a head and a tail window inside them); what
+ * ARGS_TAIL characters are kept (the windows the detector matches, src/detect/match-window.ts); what
  * lies between becomes one marker argument naming its size, and whether it held padding: a run of
  * PAD_RUN equal characters, the shape of `"$(printf '%17000s')payload"`.
  */
-export const ARGS_HEAD = 8192;
-export const ARGS_TAIL = 8192;
+export const ARGS_HEAD = 4096;
+export const ARGS_TAIL = 4096;
 export const PAD_RUN = 256;
 /** Ends the marker argument of a cut that held padding. */
 export const PADDING_NOTE = ', padding]…';

@@ -21,6 +21,9 @@ export interface Segment {
   num: number;
   path: string;
   fd: number; // -1 once closed
+  /** An fsync of fd is under way on the thread pool: closing waits for it (the fd number must not be reused under it). */
+  syncing?: boolean;
+  closeAfterSync?: boolean;
   size: number; // bytes in the file (flushed)
   end: number; // where reading stops: size
   read: number; // records handed to the sink (or skipped as bad)

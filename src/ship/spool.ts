@@ -38,7 +38,7 @@
  *   another file), so a record pushed then is not written, gets no outcome (its source's cursor
  *   stays before it) and is counted as `spool.late`.
  */
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, ftruncateSync, mkdirSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
@@ -209,7 +209,7 @@ export class DiskSpool implements DocumentQueue {
     // one more attempt when writes fail: the disk may have room again
     if (this.failing) this.write();
     else this.flush();
-    this.sync();
+    this.sync(true);
     this.closed = true;
     clearInterval(this.syncTimer);
     this.wakeTakers();
@@ -341,23 +341,45 @@ export class DiskSpool implements DocumentQueue {
     if (old) this.syncSeg(old);
   }
 
-  private sync(): void {
-    if (this.tail) this.syncSeg(this.tail);
+  private sync(now = false): void {
+    if (this.tail) this.syncSeg(this.tail, now);
   }
 
-  private syncSeg(seg: Segment): void {
-    if (seg.fd < 0) return;
-    try {
-      fsyncSync(seg.fd);
-    } catch (err) {
-      // What was written may not be on disk: the next write must fsync too before it counts.
-      if (seg === this.tail) this.writeFailed(err as Error);
-      else this.telemetry.event('spool.sync_failed', 'error', `spool: cannot fsync ${seg.path}: ${(err as Error).message}`);
+  /**
+   * fsync off the main thread (the periodic one and a rolled segment's): under heavy disk I/O one
+   * fsync took hundreds of milliseconds, during which /health and every stream waited. `now`
+   * (at close) waits for it.
+   */
+  private syncSeg(seg: Segment, now = false): void {
+    if (seg.fd < 0 || seg.syncing) return;
+    if (now) {
+      try {
+        fsyncSync(seg.fd);
+      } catch (err) {
+        this.syncFailed(seg, err as Error);
+      }
+      return;
     }
+    seg.syncing = true;
+    fsync(seg.fd, (err) => {
+      seg.syncing = false;
+      if (err) this.syncFailed(seg, err);
+      if (seg.closeAfterSync) this.closeFd(seg);
+    });
+  }
+
+  private syncFailed(seg: Segment, err: Error): void {
+    // What was written may not be on disk: the next write must fsync too before it counts.
+    if (seg === this.tail && seg.fd >= 0) this.writeFailed(err);
+    else this.telemetry.event('spool.sync_failed', 'error', `spool: cannot fsync ${seg.path}: ${err.message}`);
   }
 
   private closeFd(seg: Segment): void {
     if (seg.fd < 0) return;
+    if (seg.syncing) {
+      seg.closeAfterSync = true;
+      return;
+    }
     try {
       closeSync(seg.fd);
     } catch {

@@ -84,6 +84,9 @@ export class KernelCollector implements Collector {
   private readonly overruns = new OverrunWatch((n, ms) => this.ctx.tamper?.({ container: 'host', kind: 'kernel-overrun', detail: `${n} kernel overruns within ${ms / 1000} s` }));
   private readonly execByPid = new Map<string, string>();
   private waiting = 0;
+  /** Facts from the reader not yet handled (see take()). */
+  private backlog: ProcessFact[] = [];
+  private draining = false;
   private running = false;
   private last: SourceStats | undefined;
   private readonly m: ReturnType<typeof metrics>;
@@ -118,7 +121,7 @@ export class KernelCollector implements Collector {
           case 'unavailable':
             return resolve(m.reason);
           case 'facts':
-            for (const f of m.facts) this.fact(f);
+            this.take(m.facts);
             return;
           case 'notice':
             // Between an overrun and its resync the kernel may have missed processes: polling helps.
@@ -164,6 +167,7 @@ export class KernelCollector implements Collector {
       await w.terminate();
     }
     // Facts still waiting for their container or exec session go out as they are.
+    for (const f of this.backlog.splice(0)) this.fact(f);
     for (const s of this.sessions.values()) this.flush(s, true);
   }
 
@@ -209,6 +213,32 @@ export class KernelCollector implements Collector {
   }
 
   private wallMs = (ts: bigint): number => Number(ts / 1000n) / 1000 + this.offsetMs;
+
+  /**
+   * Facts from the reader go through one FIFO drained SLICE_MS per turn: a message may carry
+   * thousands (an exec flood), and documents, rules and the spool all run on this thread.
+   */
+  private take(facts: ProcessFact[]): void {
+    if (this.backlog.length + facts.length > MAX_WAITING_FACTS) {
+      const room = Math.max(0, MAX_WAITING_FACTS - this.backlog.length);
+      this.m.dropped.inc(facts.length - room);
+      facts = facts.slice(0, room);
+    }
+    for (const f of facts) this.backlog.push(f);
+    if (!this.draining) this.drain();
+  }
+
+  private drain(): void {
+    this.draining = false;
+    const end = performance.now() + SLICE_MS;
+    let i = 0;
+    while (i < this.backlog.length && (i === 0 || performance.now() <= end)) this.fact(this.backlog[i++]);
+    this.backlog = i === this.backlog.length ? [] : this.backlog.slice(i);
+    if (this.backlog.length) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
 
   private fact(f: ProcessFact): void {
     // The container's users, once (passwd.ts): its documents wait for them in resolve().
