@@ -117,6 +117,9 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.drift.summary': { type: 'boolean' },
   ...Object.fromEntries(['count', 'previous', 'total', 'skipped', 'kinds.creation', 'kinds.change', 'kinds.deletion'].map((f) => [`dockward.drift.${f}`, { type: 'long' }])),
   'dockward.drift.sample': { type: 'keyword', ignore_above: 1024 },
+  // A container's interference with dockward's inputs (src/detect/tamper.ts).
+  'dockward.tamper.kind': { type: 'keyword' },
+  'dockward.tamper.detail': { type: 'keyword', ignore_above: 1024 },
   ...Object.fromEntries(['netns', 'side', 'state', 'owners.name'].map((f) => [`dockward.network.${f}`, { type: 'keyword', ignore_above: 1024 }])),
   ...Object.fromEntries(['inode', 'count', 'owners.pid', 'burst.ports', 'burst.sample'].map((f) => [`dockward.network.${f}`, { type: 'long' }])),
   ...Object.fromEntries(['baseline', 'first_listener', 'short_lived', 'summary'].map((f) => [`dockward.network.${f}`, { type: 'boolean' }])),
