@@ -97,6 +97,7 @@ export class Pipeline {
     };
     const metadata = new MetadataCache(this.docker);
     this.events.on('event', (ev) => {
+      this.responder?.engineEvent(ev);
       if (ev.Type !== 'container') return;
       if (ev.Action === 'rename' || ev.Action === 'update') void metadata.refresh(ev.Actor.ID).catch(() => undefined);
       if (ev.Action === 'start') anomaly?.started(ev.Actor.ID);

@@ -231,6 +231,7 @@ export class Detector {
             last_seen: new Date(g.last).toISOString(),
             summary,
             severity: r.severity,
+            evidence: evidenceOf(r, doc),
             source: { index: trigger.index, id: trigger.id },
             matched: g.rule.explain?.(doc),
           },
@@ -263,4 +264,16 @@ export function hidesPadding(values: unknown[]): boolean {
   const text = values.filter((v): v is string => typeof v === 'string').join(' ');
   if (text.includes(PADDING_NOTE)) return true;
   return hasRun(text.slice(MATCH_HEAD, Math.min(text.length - MATCH_TAIL, MATCH_HEAD + PAD_SCAN)));
+}
+
+/**
+ * The kind of document an alert rests on (`dockward.alert.evidence`): the trigger's kind when the
+ * rule reads it, else the rule's own kind, the weakest first when it has several (a raised
+ * finding's document, an anomaly score or a tamper report, may be of no rule kind). The responder
+ * acts only on evidence a remote party cannot forge (src/respond/policy.ts).
+ */
+export function evidenceOf(rule: Rule, doc: Doc): Kind {
+  const k = kindOf(doc);
+  if (k && rule.kinds.includes(k)) return k;
+  return rule.kinds.find((x) => x === 'log') ?? rule.kinds.find((x) => x === 'stats') ?? rule.kinds[0];
 }

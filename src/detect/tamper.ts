@@ -79,7 +79,9 @@ function rule(kind: TamperKind, spec: TamperSpec): Rule {
     references: ['https://attack.mitre.org/techniques/T1562/001/'],
     version: 1,
     examples: { match: [], no_match: [] } as unknown as Rule['examples'],
-    kinds: ['event'],
+    // A log line past the limit can be a client's input that the service logged (a huge URL or
+    // body): log evidence, which the responder does not act on by default. The rest is the container's own.
+    kinds: kind === 'log-flood' ? ['log'] : ['event'],
     file: '(built in: tamper reports)',
     // Not a matcher: raised by the collectors' reports only.
     matches: () => false,

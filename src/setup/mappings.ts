@@ -142,6 +142,8 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.alert.last_seen': { type: 'date' },
   'dockward.alert.summary': { type: 'boolean' },
   'dockward.alert.severity': { type: 'keyword' },
+  // The kind of document the alert rests on (log, process, file, …): the responder's evidence.
+  'dockward.alert.evidence': { type: 'keyword' },
   'dockward.alert.source.index': { type: 'keyword' },
   'dockward.alert.source.id': { type: 'keyword' },
   'dockward.alert.matched': { ...FLATTENED },
