@@ -13,7 +13,7 @@ import { fetchAll, waitForCount } from '../support/elasticsearch';
 import { Receiver, type Received } from './receiver';
 
 /** A log line only miners print: rule dockward-miner-log (critical) fires on it. */
-const MINER = 'new job from 127.0.0.1:3333 diff 100001 algo rx/0';
+const MINER = '[2026-11-28 14:05:43.363]  net      new job from 127.0.0.1:3333 diff 100001 algo rx/0';
 const SLACK_TOKEN = 'T0SECRET/B0SECRET/xoxbSlackTokenNeverLogged';
 const HMAC_KEY = 'hmac-key-from-a-file-5b0d9c';
 const HEADER_TOKEN = 'Bearer header-token-from-env-77aa';

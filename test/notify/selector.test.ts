@@ -39,7 +39,7 @@ describe('container selectors and route matches on hostile label values', () => 
 
   it('a response policy picks rules by glob and honours the allow-list', () => {
     const policy = new Policy(respondConfig.parse({ policies: [{ rules: ['dockward-*-shell*'], action: 'pause' }], allow: { labels: { env: '*-*-*-dev' } } }), undefined);
-    const alert = { rule: { id: 'dockward-reverse-shell-nc' }, dockward: { alert: { severity: 'critical' } } };
+    const alert = { rule: { id: 'dockward-reverse-shell-nc' }, dockward: { alert: { severity: 'critical', evidence: 'process' } } };
     let d: ReturnType<Policy['decide']> = { kind: 'none' };
     assert.ok(ms(() => (d = policy.decide(alert, { id: 'c1', labels: { env: HOSTILE } }))) < 50);
     assert.equal(d.kind, 'act');

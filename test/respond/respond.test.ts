@@ -11,7 +11,8 @@ import { ownContainerId } from '../../src/respond/self';
 import { Policy } from '../../src/respond/policy';
 import { respondConfig } from '../../src/respond/policy';
 
-const MINER = 'new job from 127.0.0.1:3333 diff 100001 algo rx/0';
+/** A line as XMRig prints it (plain: no TTY colours), which rule dockward-miner-log (critical) matches. */
+const MINER = '[2026-11-28 14:05:43.363]  net      new job from 127.0.0.1:3333 diff 100001 algo rx/0';
 type Audit = { _id: string; message: string; container: { id: string }; event: { outcome: string; action: string }; dockward: { response: { outcome: string; action: string; mode: string; reason: string; alert: { id: string } } } };
 type Alert = { _id: string; container: { id: string }; dockward: { alert: { response?: { audit_id: string; outcome: string; action: string } } } };
 
@@ -22,7 +23,8 @@ describe('response actions (real dockerd and Elasticsearch)', () => {
   const ns = newNamespace('rse');
   let dry: DockwardProcess;
   let enforce: DockwardProcess;
-  const policy = 'respond.policies=[{rules: [dockward-miner-log], action: pause}]';
+  // A container's own log line is log evidence: the policy opts in (the test containers' logs carry no client input).
+  const policy = 'respond.policies=[{rules: [dockward-miner-log], evidence: [log], action: pause}]';
 
   /** A container that prints a miner line after a second (rule dockward-miner-log, critical). */
   const victim = async (name: string, labels: Record<string, string> = {}) =>
@@ -137,7 +139,7 @@ describe('response actions (real dockerd and Elasticsearch)', () => {
     writeFileSync(join(dir, 'cgroup'), '0::/\n');
     assert.equal(ownContainerId(dir), c.id);
     const p = new Policy(respondConfig.parse({ enabled: true, mode: 'enforce', policies: [{ rules: ['*'], action: 'kill' }] }), ownContainerId(dir));
-    const d = p.decide({ rule: { id: 'x' }, dockward: { alert: { severity: 'critical' } } }, { id: c.id, name: `${ns}-self`, labels: {} });
+    const d = p.decide({ rule: { id: 'x' }, dockward: { alert: { severity: 'critical', evidence: 'process' } } }, { id: c.id, name: `${ns}-self`, labels: {} });
     assert.deepEqual(d, { kind: 'refused', action: 'kill', policy: 0, reason: 'the container is dockward itself' });
     // This test process is not in a container: nothing is mistaken for itself.
     assert.equal(ownContainerId(), undefined);
