@@ -4,6 +4,7 @@
  * time. Every read tolerates a process or container vanishing mid-read (undefined, never a throw).
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { exePath, processName } from './process-identity';
 
 /** Owners kept per socket (a socket inherited by a whole worker pool would otherwise list them all). */
 export const MAX_OWNERS = 8;
@@ -104,18 +105,20 @@ export function readOwner(pid: number, container: string | undefined, bootMs: nu
     if (raw.length > 0) {
       o.args = args;
       o.command_line = args.join(' ');
-      const base = (args[0] ?? '').split('/').pop()!.replace(/^-/, '');
-      // argv[0] names the program as started (nc, not nc.openbsd); comm is cut at 15 characters.
-      if (base && (base.startsWith(comm) || comm.startsWith(base.slice(0, 15)))) o.name = base;
     }
   } catch {
     /* exited: keep comm */
   }
+  let exe: string | undefined;
   try {
-    o.executable = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+    exe = readlinkSync(`/proc/${pid}/exe`);
+    o.executable = exePath(exe);
   } catch {
     /* a kernel thread, or gone */
   }
+  // The kernel's name, comm completed past its 15 characters; a comm the process rewrote since its
+  // exec (`echo -n nginx > /proc/$$/comm`) names neither argv[0] nor the file: then the file's name.
+  o.name = processName({ args: o.args, comm, exe }, 'running') ?? comm;
   try {
     const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
     if (m) o.uid = Number(m[1]);

@@ -1,5 +1,5 @@
+import { readFileSync, readlinkSync } from 'node:fs';
 import { boundArgs } from '../enrich/args';
-import { readFileSync } from 'node:fs';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { containerFields } from '../enrich/ecs';
@@ -9,20 +9,27 @@ import { PeriodicCollector, periodicConfig } from './periodic';
 import { processDocId } from './kernel/documents';
 import { kernelCoverage, type KernelCoverage } from './kernel/coverage';
 import { bootTimeMs, commFromStat, startMs } from './kernel/procfs';
+import { argv0Verdict, processName, processTitle, ruleCommandLine } from './process-identity';
 
 export const processesConfig = periodicConfig('*/5 * * * * *', {});
 export type ProcessesConfig = z.output<typeof processesConfig>;
 
 const DATASET = 'dockward.process';
-// -e: every process (the engine keeps those of the container); args last: it may hold spaces.
-const PS_ARGS = '-eo pid,ppid,uid,user,etimes,args';
+// -e: every process (the engine keeps those of the container); comm (the kernel's name for the
+// program, not argv[0]) under its own title, since ps calls both comm and args COMMAND; args last:
+// it may hold spaces (the engine splits rows on blanks and joins the rest into the last column).
+export const PS_ARGS = '-eo pid,ppid,uid,user,etimes -o comm=COMM -o args';
 
-interface Proc {
+export interface Proc {
   pid: number;
   ppid: number;
   uid: string;
   user: string;
   args: string;
+  /** comm: /proc/<pid>/stat's when readable, else ps's column. */
+  comm?: string;
+  /** /proc/<pid>/exe, when /proc is the host's; never argv[0]. */
+  exe?: string;
   /** Start in ms since the epoch; exact when /proc is readable, else from etimes (±1 s). */
   start: number;
   exact: boolean;
@@ -56,19 +63,24 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
     const now = Date.now();
     const current = new Map<number, Proc>();
     const col = (t: string) => top.Titles.findIndex((x) => x.toUpperCase() === t);
-    const [iPid, iPpid, iUid, iUser, iEt, iArgs] = ['PID', 'PPID', 'UID', 'USER', 'ELAPSED', 'COMMAND'].map(col);
+    const [iPid, iPpid, iUid, iUser, iEt, iComm, iArgs] = ['PID', 'PPID', 'UID', 'USER', 'ELAPSED', 'COMM', 'COMMAND'].map(col);
     for (const row of top.Processes ?? []) {
       const pid = Number(row[iPid]);
-      const args = row[iArgs >= 0 ? iArgs : row.length - 1];
-      const exact = this.startFromProc(pid, args);
+      let args = row[iArgs >= 0 ? iArgs : row.length - 1] ?? '';
+      // A zombie's comm is "sh <defunct>": its second word went into the last column.
+      if (args.startsWith('<defunct> ')) args = args.slice(10);
+      const comm = iComm >= 0 ? row[iComm] : undefined;
+      const proc = this.fromProc(pid, comm, args);
       current.set(pid, {
         pid,
         ppid: Number(row[iPpid]),
         uid: row[iUid],
         user: row[iUser],
         args,
-        start: exact ?? Math.round((now - Number(row[iEt]) * 1000) / 1000) * 1000,
-        exact: exact !== undefined,
+        comm: proc?.comm ?? comm,
+        exe: proc?.exe,
+        start: proc?.start ?? Math.round((now - Number(row[iEt]) * 1000) / 1000) * 1000,
+        exact: proc !== undefined,
       });
     }
     const previous = this.state.get(meta.id);
@@ -90,50 +102,83 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
       this.leftToKernel.inc({ type });
       return;
     }
-    const args = boundArgs(p.args.split(/\s+/).filter(Boolean));
-    const exe = args[0] ?? '';
     const parent = this.state.get(meta.id)?.get(p.ppid);
+    const { process, dockward } = polledProcess(p, parent, first);
     this.ctx.output.send({
       index: this.index,
       id: processDocId(meta.id, p.pid, p.start, type), // the kernel collector names a process alike
       doc: {
         '@timestamp': new Date(type === 'start' ? (first ? now : p.start) : now).toISOString(),
-        message: `${type === 'start' ? 'process started' : 'process ended'}: ${args.join(' ')}`,
+        message: `${type === 'start' ? 'process started' : 'process ended'}: ${process.command_line}${dockward.argv0_mismatch ? ` (started as ${JSON.stringify((process.title ?? '').slice(0, 64))})` : ''}`,
         event: { kind: 'event', category: ['process'], type: [type], action: type === 'start' ? 'process_started' : 'process_ended', provider: 'poll', dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
         process: {
-          pid: p.pid,
-          name: exe.split('/').pop(),
-          executable: exe.startsWith('/') ? exe : undefined,
-          args,
-          command_line: args.join(' '),
+          ...process,
           start: new Date(p.start).toISOString(),
           ...(type === 'end' ? { end: new Date(now).toISOString() } : {}),
-          parent: { pid: p.ppid, ...(parent ? { name: parent.args.split(/\s+/)[0]?.split('/').pop(), command_line: parent.args } : {}) },
           user: { id: p.uid, name: p.user },
         },
         container,
-        dockward: { process: { first_snapshot: first || undefined, start_exact: p.exact } },
+        dockward: { process: { first_snapshot: first || undefined, start_exact: p.exact, ...dockward } },
         ...this.base,
       },
     });
   }
 
   /**
-   * Start time from /proc/<pid>/stat (field 22, clock ticks after boot), when dockward sees the
-   * host's PIDs: the process's comm must match the command, or this /proc is another namespace's.
+   * Start time from /proc/<pid>/stat (field 22, clock ticks after boot), comm and exe, when
+   * dockward sees the host's PIDs: the process's comm must be ps's (or match the command), or this
+   * /proc is another namespace's.
    */
-  private startFromProc(pid: number, args: string): number | undefined {
+  private fromProc(pid: number, psComm: string | undefined, args: string): { start: number; comm: string; exe?: string } | undefined {
     if (this.bootMs === undefined) return undefined;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
       const comm = commFromStat(stat);
       const name = (args.split(/\s+/)[0] ?? '').split('/').pop() ?? '';
-      if (!name.startsWith(comm.slice(0, 15)) && !args.includes(comm)) return undefined;
-      return startMs(stat, this.bootMs);
+      if (comm !== psComm && !name.startsWith(comm.slice(0, 15)) && !args.includes(comm)) return undefined;
+      const start = startMs(stat, this.bootMs);
+      if (start === undefined) return undefined;
+      let exe: string | undefined;
+      try {
+        exe = readlinkSync(`/proc/${pid}/exe`);
+      } catch {
+        /* gone, or a kernel thread */
+      }
+      return { start, comm, exe };
     } catch {
       return undefined;
     }
   }
+}
+
+/**
+ * The process.* fields of a polled process (and the dockward.process ones they imply). Its name
+ * is the kernel's (comm, checked against /proc/<pid>/exe when readable), never argv[0]; argv[0]
+ * is judged (argv0_mismatch, a command line that starts with the program) only for a process that
+ * runs another program than its parent — one that exec'd — and not in a first snapshot: ps shows
+ * argv as it is now, and a forked worker or a long-running service may have retitled itself.
+ */
+export function polledProcess(p: Proc, parent: Proc | undefined, first: boolean): {
+  process: { pid: number; name?: string; title?: string; executable?: string; args: string[]; command_line?: string; parent: Record<string, unknown> };
+  dockward: { argv0_mismatch?: true };
+} {
+  const args = boundArgs(p.args.split(/\s+/).filter(Boolean));
+  const name = processName({ args, comm: p.comm, exe: p.exe }, 'running');
+  const pname = parent ? processName({ args: parent.args.split(/\s+/).filter(Boolean), comm: parent.comm, exe: parent.exe }, 'running') : undefined;
+  const execd = !parent || (p.exe !== undefined && parent.exe !== undefined ? p.exe !== parent.exe : name !== pname);
+  const verdict = !first && execd ? argv0Verdict(args, name, p.exe) : undefined;
+  return {
+    process: {
+      pid: p.pid,
+      name,
+      title: processTitle(args),
+      executable: p.exe,
+      args,
+      command_line: ruleCommandLine(args, name, p.exe, verdict),
+      parent: { pid: p.ppid, ...(parent ? { name: pname, command_line: boundArgs(parent.args.split(/\s+/).filter(Boolean)).join(' ') } : {}) },
+    },
+    dockward: verdict === 'masquerade' ? { argv0_mismatch: true } : {},
+  };
 }
 
 /** Same process in two snapshots: same pid, same command, start within the etimes jitter. */

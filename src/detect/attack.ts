@@ -32,6 +32,7 @@ export const TECHNIQUES: Record<string, string> = {
   T1033: 'System Owner/User Discovery',
   T1036: 'Masquerading',
   'T1036.005': 'Match Legitimate Name or Location',
+  'T1036.011': 'Overwrite Process Arguments',
   T1040: 'Network Sniffing',
   T1046: 'Network Service Discovery',
   T1049: 'System Network Connections Discovery',
@@ -150,6 +151,7 @@ export const TECHNIQUES: Record<string, string> = {
   T1526: 'Cloud Service Discovery',
   T1580: 'Cloud Infrastructure Discovery',
   T1619: 'Cloud Storage Object Discovery',
+  T1620: 'Reflective Code Loading',
 };
 
 /** ECS `threat.*` for a rule's ids: techniques and their sub-techniques grouped as ECS nests them. */

@@ -52,10 +52,15 @@ export class DroppedBinaryCorrelator {
   }
 }
 
-/** The executable's path: `process.executable`, or an absolute (or ./-relative with a cwd) argv[0]. */
-function executablePath(p: { executable?: string; args?: string[]; working_directory?: string } | undefined): string | undefined {
-  if (p?.executable) return p.executable;
+/**
+ * The executable's path: `process.executable` (without readlink's " (deleted)": run, then
+ * deleted), or an absolute (or ./-relative with a cwd) argv[0] when it bears the process's name
+ * (argv[0] is the caller's to choose: `exec -a /tmp/x nginx` runs nginx).
+ */
+function executablePath(p: { executable?: string; name?: string; args?: string[]; working_directory?: string } | undefined): string | undefined {
+  if (p?.executable) return p.executable.replace(/ \(deleted\)$/, '');
   const argv0 = p?.args?.[0];
+  if (argv0 === undefined || (p?.name !== undefined && argv0.slice(argv0.lastIndexOf('/') + 1) !== p.name)) return undefined;
   if (argv0?.startsWith('/')) return argv0;
   if (argv0?.startsWith('./') && p?.working_directory) return `${p.working_directory.replace(/\/$/, '')}/${argv0.slice(2)}`;
   return undefined;

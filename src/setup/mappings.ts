@@ -36,6 +36,8 @@ export const ECS_FIELDS = [
   'process.vpid', 'process.parent.vpid', 'process.parent.executable', 'process.entry_leader.pid', 'process.entry_leader.vpid', 'process.entry_leader.name', 'process.entry_leader.executable', 'process.entry_leader.start', 'event.duration', 'process.real_user.id', 'process.group.id',
   // The kernel collector's (docs/kernel-events.md): the rest of its process.* fields.
   'process.parent.args', 'process.entry_leader.args', 'process.real_user.name',
+  // argv[0] as given, apart from process.name (src/collect/process-identity.ts).
+  'process.title', 'process.parent.title',
   'user.name', 'user.id',
   'file.path', 'file.name', 'file.directory',
   'error.type', 'error.message', 'error.code',
@@ -106,6 +108,8 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.process.exit_race': { type: 'boolean' },
   'dockward.process.noexec': { type: 'boolean' },
   'dockward.process.fork_only': { type: 'boolean' },
+  // argv[0] names another program than the one the kernel ran (src/collect/process-identity.ts).
+  'dockward.process.argv0_mismatch': { type: 'boolean' },
   'dockward.process.resync': { type: 'boolean' },
   // ECS 8.x field this @elastic/ecs release does not list yet (kernel documents: init or exec).
   'process.entry_meta.type': { type: 'keyword' },

@@ -77,10 +77,12 @@ describe('detection end to end (attack lab on the real engines)', () => {
     // The pool URL is put together by the shell, so only the miner's own image names it: the
     // kernel (on by default here) sees the shell's command line first, and it must not be the
     // finding; the re-exec'd image is (kernel: a new image of the shell's pid; polling: its only one).
-    const { id } = await runContainer(docker, { name: `${ns}-miner`, image: LAB, cmd: ['bash', '-c', 'p=stratum; exec -a "xmrig -o $p+tcp://127.0.0.1:3333 -u wallet" sleep 300'] });
+    // The URL is in the arguments: argv[0] is no part of the command line rules see when it names
+    // another program (`exec -a "xmrig -o …" sleep` is sleep, review H3).
+    const { id } = await runContainer(docker, { name: `${ns}-miner`, image: LAB, cmd: ['bash', '-c', 'p=stratum; exec bash -c "sleep 300; exit" xmrig -o $p+tcp://127.0.0.1:3333 -u wallet'] });
     const a = await alertsFor(id, ['dockward-miner-process']);
     const alert = a.find((x) => x.rule.id === 'dockward-miner-process') as unknown as { process: { command_line: string }; threat: { technique: { id: string[] } } };
-    assert.match(alert.process.command_line, /^xmrig -o stratum\+tcp:/);
+    assert.match(alert.process.command_line, /^bash -c sleep 300; exit xmrig -o stratum\+tcp:/);
     assert.ok(alert.threat.technique.id.includes('T1496'));
   });
 

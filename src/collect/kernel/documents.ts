@@ -2,7 +2,8 @@ import { containerFields } from '../../enrich/ecs';
 import type { ContainerMeta } from '../../enrich/metadata';
 import { deterministicId } from '../../ship/envelope';
 import type { Envelope } from '../../ship/envelope';
-import { basename, type ProcessFact } from './process-table';
+import { processTitle, ruleCommandLine } from '../process-identity';
+import type { ProcessFact } from './process-table';
 
 export const DATASET = 'dockward.process';
 
@@ -28,13 +29,21 @@ export interface DocContext {
   now: number;
 }
 
-/** One fact as the ECS process document polling writes (`event.provider: kernel`). */
+/**
+ * One fact as the ECS process document polling writes (`event.provider: kernel`). `process.name`
+ * is the kernel's name for the program and `process.command_line` starts with the program even
+ * when argv[0] names another (process-identity.ts); argv[0] is `process.title` and `process.args[0]`.
+ */
 export function processDocument(f: ProcessFact, c: DocContext): Envelope {
   const when = f.ts !== undefined ? c.wallMs(f.ts) : c.now;
   const start = f.type === 'start';
-  const cmd = f.args?.join(' ');
-  const name = f.name ?? (f.args?.[0] ? basename(f.args[0]) : undefined);
-  const what = cmd ?? `${name ?? 'unknown'} (pid ${f.pid}, exited before /proc was read)`;
+  const name = f.name;
+  const cmd = ruleCommandLine(f.args, name, f.executable, f.argv0);
+  const title = processTitle(f.args);
+  const masquerade = f.argv0 === 'masquerade';
+  const what = cmd !== undefined
+    ? `${cmd}${masquerade ? ` (started as ${JSON.stringify(title!.slice(0, 64))})` : ''}`
+    : `${name ?? 'unknown'} (pid ${f.pid}, exited before /proc was read)`;
   const exit = f.exit ? ` (exit ${f.exit.code}${f.exit.signal ? `, signal ${f.exit.signal}` : ''})` : '';
   const user = f.euid ?? f.uid;
   const userName = user !== undefined ? c.userName?.(user) : undefined;
@@ -52,13 +61,16 @@ export function processDocument(f: ProcessFact, c: DocContext): Envelope {
       pid: f.pid,
       vpid: f.vpid,
       name,
+      title: f.noexec ? undefined : title,
       executable: f.noexec ? undefined : f.executable,
       args: f.noexec ? undefined : f.args,
       command_line: f.noexec ? undefined : cmd,
       working_directory: f.cwd,
       start: new Date(f.start).toISOString(),
       ...(!start ? { end: new Date(when).toISOString(), exit_code: f.exit?.code } : {}),
-      parent: p ? { pid: p.pid, vpid: p.vpid, name: p.name, executable: p.executable, command_line: p.args?.join(' '), args: p.args } : undefined,
+      parent: p
+        ? { pid: p.pid, vpid: p.vpid, name: p.name, title: processTitle(p.args), executable: p.executable, command_line: ruleCommandLine(p.args, p.name, p.executable, p.argv0), args: p.args }
+        : undefined,
       user: user !== undefined ? { id: String(user), name: userName } : undefined,
       real_user: f.uid !== undefined && f.uid !== user ? { id: String(f.uid), name: c.userName?.(f.uid) } : undefined,
       group: f.gid !== undefined ? { id: String(f.gid) } : undefined,
@@ -76,6 +88,7 @@ export function processDocument(f: ProcessFact, c: DocContext): Envelope {
         resync: f.scan === 'resync' || undefined,
         image: f.image > 0 ? f.image : undefined,
         exit_signal: f.exit?.signal,
+        argv0_mismatch: (!f.noexec && masquerade) || undefined,
       },
       ...(c.execId ? { exec: { id: c.execId } } : {}),
     },

@@ -2,6 +2,8 @@
  * What the process table knows and hands on: its entries and the facts (process starts and ends)
  * the collector turns into documents. Apart from the table so it stays readable.
  */
+import type { Argv0Verdict } from '../process-identity';
+
 /** The process that entered the container: its init, or the root of a `docker exec` session. */
 export interface Leader {
   pid: number;
@@ -18,7 +20,10 @@ export interface ProcessIdentity {
   vpid?: number;
   args?: string[];
   executable?: string;
+  /** The program's name from the kernel, not from argv[0] (process-identity.ts). */
   name?: string;
+  /** How far argv[0] is from the program, judged at the exec; undefined: it names it (or not an exec's argv). */
+  argv0?: Argv0Verdict;
   cwd?: string;
   uid?: number;
   euid?: number;
@@ -44,6 +49,7 @@ export interface ParentInfo {
   pid: number;
   vpid?: number;
   name?: string;
+  argv0?: Argv0Verdict;
   args?: string[];
   executable?: string;
   start?: number;

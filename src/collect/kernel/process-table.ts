@@ -1,6 +1,7 @@
 import { decodeWaitStatus, type ProcEvent } from './proc-events';
 import type { Entry, Leader, ParentInfo, ProcessFact, TableStats } from './facts';
 import { listPids, readContainer, readProc, readStart, startMsFromKernelTs, type ProcInfo } from './procfs';
+import { argv0Verdict, processName } from '../process-identity';
 
 export type { Entry, Leader, ParentInfo, ProcessFact, TableStats } from './facts';
 
@@ -87,6 +88,7 @@ export class ProcessTable {
     this.put({
       pid, ppid: parentPid, container: parent.container, forkTs: ts, startExact: false,
       start: this.opts.bootMs !== undefined ? startMsFromKernelTs(ts, this.opts.bootMs) : undefined,
+      // Not the parent's argv0 verdict: a child that never execs may retitle itself (see startForks).
       args: parent.args, executable: parent.executable, name: parent.name, cwd: parent.cwd,
       uid: parent.uid, euid: parent.euid, gid: parent.gid, execs: 0, started: false, leader: parent.leader,
     });
@@ -130,7 +132,7 @@ export class ProcessTable {
       const parent = this.procs.get(ppid);
       const leader: Leader = parent && parent.container === container
         ? parent.leader
-        : { pid, vpid: info.vpid, name: info.comm, args: info.args, executable: info.exe, start: info.start, container };
+        : { pid, vpid: info.vpid, name: processName(info, 'exec'), args: info.args, executable: info.exe, start: info.start, container };
       e = { pid, ppid, container, startExact: false, execs: 0, started: false, leader };
       this.put(e);
     }
@@ -144,8 +146,9 @@ export class ProcessTable {
     // A new image: what the parent's fork copied no longer holds.
     e.args = info.args;
     e.executable = info.exe;
-    // argv[0]'s name like polling (comm is 'exe' for a binary run through /proc/self/exe, as busybox does).
-    e.name = info.args?.[0] ? basename(info.args[0]) : info.comm;
+    // The kernel's name for the program, never argv[0]'s (`exec -a nginx nc`): see process-identity.ts.
+    e.name = processName(info, 'exec');
+    e.argv0 = argv0Verdict(info.args, e.name, info.exe);
     e.cwd = info.cwd ?? e.cwd;
     if (info.uid !== undefined) { e.uid = info.uid; e.euid = info.euid; e.gid = info.gid; }
     if (e.leader.pid === pid) Object.assign(e.leader, { vpid: e.vpid, name: e.name, args: e.args, executable: e.executable, start: e.start });
@@ -179,7 +182,8 @@ export class ProcessTable {
         e.start = info.start;
         e.startExact = true;
       }
-      e.args = info.args; // a worker may have retitled itself (nginx: worker process)
+      e.args = info.args; // a worker may have retitled itself (nginx: worker process): no argv0 verdict
+      e.argv0 = undefined;
       e.vpid = info.vpid ?? e.vpid;
       e.cwd = info.cwd ?? e.cwd;
       if (info.uid !== undefined) { e.uid = info.uid; e.euid = info.euid; e.gid = info.gid; }
@@ -194,7 +198,7 @@ export class ProcessTable {
     e.started = true;
     this.emit({
       type: 'start', container: e.container, pid: e.pid, vpid: e.vpid, start: e.start, startExact: e.startExact, image, ts,
-      args: e.args, executable: e.executable, name: e.name, cwd: e.cwd, uid: e.uid, euid: e.euid, gid: e.gid,
+      args: e.args, executable: e.executable, name: e.name, argv0: e.argv0, cwd: e.cwd, uid: e.uid, euid: e.euid, gid: e.gid,
       parent: this.parentOf(e), leader: e.leader, ...extra,
     });
   }
@@ -207,7 +211,7 @@ export class ProcessTable {
     if (!e.started || e.start === undefined) return;
     this.emit({
       type: 'end', container: e.container, pid, vpid: e.vpid, start: e.start, startExact: e.startExact, image: Math.max(0, e.execs - 1), ts,
-      args: e.args, executable: e.executable, name: e.name, cwd: e.cwd, uid: e.uid, euid: e.euid, gid: e.gid,
+      args: e.args, executable: e.executable, name: e.name, argv0: e.argv0, cwd: e.cwd, uid: e.uid, euid: e.euid, gid: e.gid,
       parent: this.parentOf(e), leader: e.leader,
       exit: status !== undefined ? decodeWaitStatus(status) : undefined,
       durationNs: ts !== undefined && e.forkTs !== undefined ? Number(ts - e.forkTs) : undefined,
@@ -237,7 +241,7 @@ export class ProcessTable {
   private parentOf(e: Entry): ParentInfo | undefined {
     const p = this.procs.get(e.ppid);
     if (!p) return e.ppid ? { pid: e.ppid } : undefined;
-    return { pid: p.pid, vpid: p.vpid, name: p.name, args: p.args, executable: p.executable, start: p.start };
+    return { pid: p.pid, vpid: p.vpid, name: p.name, argv0: p.argv0, args: p.args, executable: p.executable, start: p.start };
   }
 
   private put(e: Entry): void {
@@ -286,14 +290,16 @@ export class ProcessTable {
     for (const { pid, info, container } of found) {
       const ppid = info.ppid ?? 0;
       const parent = this.procs.get(ppid);
+      // Read long after its exec: comm may have been rewritten since ('running'), argv retitled (no verdict).
+      const name = processName(info, 'running');
       const e: Entry = {
         pid, ppid, container, start: info.start, startExact: true, vpid: info.vpid, args: info.args, executable: info.exe,
-        name: info.comm, cwd: info.cwd, uid: info.uid, euid: info.euid, gid: info.gid, execs: 0, started: false,
+        name, cwd: info.cwd, uid: info.uid, euid: info.euid, gid: info.gid, execs: 0, started: false,
         leader: undefined as unknown as Leader,
       };
       e.leader = parent && parent.container === container
         ? parent.leader
-        : { pid, vpid: info.vpid, name: info.comm, args: info.args, executable: info.exe, start: info.start, container };
+        : { pid, vpid: info.vpid, name, args: info.args, executable: info.exe, start: info.start, container };
       this.put(e);
       this.startFact(e, undefined, { scan: kind });
     }
@@ -301,7 +307,4 @@ export class ProcessTable {
   }
 }
 
-export function basename(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i >= 0 ? p.slice(i + 1) : p;
-}
+export { basename } from '../process-identity';
