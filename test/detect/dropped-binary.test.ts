@@ -45,6 +45,19 @@ describe('dropped binary correlation', () => {
     assert.equal(dw(again), undefined, 'a forgotten container has no files');
   });
 
+  it('argv[0] is a path only when it names the process; a run-then-deleted file still matches (review H3)', () => {
+    const c = new DroppedBinaryCorrelator();
+    c.observe(file('a', '/tmp/x'));
+    c.observe(file('a', '/tmp/y'));
+    // `exec -a /tmp/x nginx` in polling without the host's /proc: nginx runs, not /tmp/x.
+    const spoof = proc('a', { name: 'nginx', args: ['/tmp/x', '-g'] });
+    c.observe(spoof);
+    assert.equal(dw(spoof), undefined);
+    const deleted = proc('a', { name: 'y', executable: '/tmp/y (deleted)', args: ['/tmp/y'] });
+    c.observe(deleted);
+    assert.equal(dw(deleted)?.process?.dropped_binary, true);
+  });
+
   it('stays bounded: the oldest paths are forgotten first', () => {
     const c = new DroppedBinaryCorrelator(60_000, 3);
     for (const p of ['/tmp/1', '/tmp/2', '/tmp/3', '/tmp/4']) c.observe(file('a', p));
