@@ -17,8 +17,10 @@ export type ProcessesConfig = z.output<typeof processesConfig>;
 const DATASET = 'dockward.process';
 // -e: every process (the engine keeps those of the container); comm (the kernel's name for the
 // program, not argv[0]) under its own title, since ps calls both comm and args COMMAND; args last:
-// it may hold spaces (the engine splits rows on blanks and joins the rest into the last column).
-export const PS_ARGS = '-eo pid,ppid,uid,user,etimes -o comm=COMM -o args';
+// it may hold spaces (the engine splits rows on blanks and joins the rest into the last column; so
+// a comm with a blank, which only the process itself can set, spills into args: /proc's comm is
+// taken instead whenever /proc is the host's).
+const PS_ARGS = '-eo pid,ppid,uid,user,etimes -o comm=COMM -o args';
 
 export interface Proc {
   pid: number;
@@ -66,9 +68,7 @@ export class ProcessesCollector extends PeriodicCollector<Map<number, Proc>> {
     const [iPid, iPpid, iUid, iUser, iEt, iComm, iArgs] = ['PID', 'PPID', 'UID', 'USER', 'ELAPSED', 'COMM', 'COMMAND'].map(col);
     for (const row of top.Processes ?? []) {
       const pid = Number(row[iPid]);
-      let args = row[iArgs >= 0 ? iArgs : row.length - 1] ?? '';
-      // A zombie's comm is "sh <defunct>": its second word went into the last column.
-      if (args.startsWith('<defunct> ')) args = args.slice(10);
+      const args = row[iArgs >= 0 ? iArgs : row.length - 1] ?? '';
       const comm = iComm >= 0 ? row[iComm] : undefined;
       const proc = this.fromProc(pid, comm, args);
       current.set(pid, {
