@@ -70,3 +70,42 @@ describe('argv[0] spoofed in a container (exec -a), kernel process events', () =
     assert.equal(tool.process?.name, 'nc');
   });
 });
+
+describe('argv[0] spoofed in a container (exec -a), top polling alone', () => {
+  const { docker } = engines();
+  const es = adminClient();
+  const ns = newNamespace('argvp');
+  let dw: DockwardProcess;
+
+  before(async () => {
+    dw = DockwardProcess.run({
+      namespace: ns,
+      sets: ['collectors.kernel.enabled=false', 'collectors.processes.schedule=* * * * * *', 'collectors.processes.stagger=100ms', 'collectors.exec.enabled=false', 'collectors.drift.enabled=false', 'detect.window=1h'],
+    });
+    await dw.waitFor(/dockward running/);
+  });
+  after(async () => {
+    await dw.kill();
+    await removeContainers(docker, ns);
+    await es.close();
+  });
+
+  it('ps\'s comm names nc, /proc its file; argv[0] "nginx" is the title and a masquerade', async () => {
+    // Started after the container's first snapshot (judged by polling only then), as a child of the shell.
+    const { id } = await runContainer(docker, { name: `${ns}-spoof`, image: LAB, cmd: ['bash', '-c', 'sleep 3; (exec -a nginx nc -l 127.0.0.1 4444 >/dev/null &); sleep 300'] });
+    const end = Date.now() + 40_000;
+    let alerts: Alert[] = [];
+    let nc: ProcDoc | undefined;
+    while (Date.now() < end) {
+      alerts = await fetchAll<Alert>(es, `logs-dockward.alert-${ns}`, { term: { 'container.id': id } }).catch(() => []);
+      nc = (await fetchAll<ProcDoc>(es, `logs-dockward.process-${ns}`, { term: { 'container.id': id } }).catch(() => [])).find((d) => d.process.name === 'nc');
+      if (nc && ['dockward-net-tool', 'dockward-argv0-masquerade'].every((r) => alerts.some((a) => a.rule.id === r))) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(nc, `an nc document; alerts ${alerts.map((a) => a.rule.id)}\n${dw.log.slice(-1500)}`);
+    assert.equal(nc.event.provider, 'poll');
+    assert.deepEqual([nc.process.title, nc.process.command_line, nc.dockward.process.argv0_mismatch], ['nginx', 'nc -l 127.0.0.1 4444', true]);
+    assert.match(nc.process.executable ?? '', /\/nc\.openbsd$/, 'from /proc (dockward sees the host\'s pids here), not from argv[0]');
+    assert.deepEqual(['dockward-net-tool', 'dockward-argv0-masquerade'].filter((r) => !alerts.some((a) => a.rule.id === r)), []);
+  });
+});
