@@ -58,6 +58,11 @@ interface Session {
 
 const MAX_SESSIONS = 4096;
 const MAX_WAITING_FACTS = 50_000;
+/**
+ * Facts read and not yet handled: under an exec flood that outruns this thread the rest are
+ * dropped and counted (dockward_kernel_dropped_total), bounding memory (arguments are up to 8 KiB).
+ */
+const MAX_BACKLOG = 10_000;
 /** Main-thread time one turn spends sending a session's waiting facts. */
 const SLICE_MS = 20;
 
@@ -219,8 +224,8 @@ export class KernelCollector implements Collector {
    * thousands (an exec flood), and documents, rules and the spool all run on this thread.
    */
   private take(facts: ProcessFact[]): void {
-    if (this.backlog.length + facts.length > MAX_WAITING_FACTS) {
-      const room = Math.max(0, MAX_WAITING_FACTS - this.backlog.length);
+    if (this.backlog.length + facts.length > MAX_BACKLOG) {
+      const room = Math.max(0, MAX_BACKLOG - this.backlog.length);
       this.m.dropped.inc(facts.length - room);
       facts = facts.slice(0, room);
     }
