@@ -113,26 +113,33 @@ export class Drills {
         return current;
       },
     };
-    await current.waitFor(/dockward running/);
-    await fault(d);
-    for (const id of d.ids) {
-      while ((await docker.getContainer(id).inspect().catch(() => ({ State: { Running: true } }))).State.Running) await new Promise((r) => setTimeout(r, 500));
+    // Each drill's processes and containers end with it: a dockward left running watches every
+    // container of the host, and twenty of them made the next drills' starts time out.
+    try {
+      await current.waitFor(/dockward running/);
+      await fault(d);
+      for (const id of d.ids) {
+        while ((await docker.getContainer(id).inspect().catch(() => ({ State: { Running: true } }))).State.Running) await new Promise((r) => setTimeout(r, 500));
+      }
+      const total = expected.size;
+      const n = await waitForCount(target, d.index, total, 240_000, { terms: { 'container.id': d.ids } }, () => current.alive());
+      if (n !== total) assert.fail(`${n} of ${total} lines in Elasticsearch.\n${await whereAreTheLines(target, d.index, d.ids, current, lines)}\n${current.log.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 1500)); // a wrongly re-sent line would show up now
+      const metrics = await current.metrics().catch(() => ({}) as Record<string, number>);
+      const docs = await fetchAll<{ message: string }>(target, d.index, { terms: { 'container.id': d.ids } });
+      const seen = new Map<string, number>();
+      for (const doc of docs) seen.set(doc.message, (seen.get(doc.message) ?? 0) + 1);
+      const missing = [...expected].filter((m) => !seen.has(m)).length;
+      const duplicated = [...seen.values()].reduce((a, c) => a + c - 1, 0);
+      const unexpected = [...seen.keys()].filter((m) => !expected.has(m)).length;
+      assert.deepEqual({ missing, duplicated, unexpected }, { missing: 0, duplicated: 0, unexpected: 0 });
+      const retried = Object.entries(metrics).filter(([k]) => k.startsWith('dockward_documents_retried_total')).reduce((a, [, v]) => a + v, 0);
+      console.log(`# ${name}: ${CONTAINERS} containers x ${lines} lines = ${total} printed, ${docs.length} in Elasticsearch, 0 missing, 0 duplicated; ` +
+        `retried ${retried}, 409-duplicates ${metrics['dockward_documents_total{outcome=duplicate}'] ?? 0} (last process), spool peak ${Math.round((metrics.dockward_queue_peak_bytes ?? 0) / 1024)} KiB`);
+      return metrics;
+    } finally {
+      await Promise.all(this.procs.map((p) => p.kill()));
+      await removeContainers(docker, ns);
     }
-    const total = expected.size;
-    const n = await waitForCount(target, d.index, total, 240_000, { terms: { 'container.id': d.ids } }, () => current.alive());
-    if (n !== total) assert.fail(`${n} of ${total} lines in Elasticsearch.\n${await whereAreTheLines(target, d.index, d.ids, current, lines)}\n${current.log.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 1500)); // a wrongly re-sent line would show up now
-    const metrics = await current.metrics().catch(() => ({}) as Record<string, number>);
-    const docs = await fetchAll<{ message: string }>(target, d.index, { terms: { 'container.id': d.ids } });
-    const seen = new Map<string, number>();
-    for (const doc of docs) seen.set(doc.message, (seen.get(doc.message) ?? 0) + 1);
-    const missing = [...expected].filter((m) => !seen.has(m)).length;
-    const duplicated = [...seen.values()].reduce((a, c) => a + c - 1, 0);
-    const unexpected = [...seen.keys()].filter((m) => !expected.has(m)).length;
-    assert.deepEqual({ missing, duplicated, unexpected }, { missing: 0, duplicated: 0, unexpected: 0 });
-    const retried = Object.entries(metrics).filter(([k]) => k.startsWith('dockward_documents_retried_total')).reduce((a, [, v]) => a + v, 0);
-    console.log(`# ${name}: ${CONTAINERS} containers x ${lines} lines = ${total} printed, ${docs.length} in Elasticsearch, 0 missing, 0 duplicated; ` +
-      `retried ${retried}, 409-duplicates ${metrics['dockward_documents_total{outcome=duplicate}'] ?? 0} (last process), spool peak ${Math.round((metrics.dockward_queue_peak_bytes ?? 0) / 1024)} KiB`);
-    return metrics;
   }
 }
