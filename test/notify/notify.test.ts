@@ -124,7 +124,9 @@ describe('notifications end to end (real dockerd and Elasticsearch, local receiv
     assert.equal(Math.max(...alerts.map((a) => a.dockward.alert.count)) <= 100, true);
     const link = first.attachments[0].blocks.find((b) => b.type === 'actions')!.elements![0].url;
     assert.ok(link.startsWith('http://127.0.0.1:5601/app/discover#/'), link);
-    assert.ok(decodeURIComponent(link).includes(`dockward.alert.group_id:"${alerts.find((a) => a.dockward.alert.count === 1)!.dockward.alert.group_id}"`), decodeURIComponent(link));
+    // Under load the 1 s window makes several groups, each with its own first alert: the link names the first message's group, one of them.
+    const groups = alerts.filter((a) => a.dockward.alert.count === 1).map((a) => a.dockward.alert.group_id);
+    assert.ok(groups.some((g) => decodeURIComponent(link).includes(`dockward.alert.group_id:"${g}"`)), `${decodeURIComponent(link)} names none of ${groups.join(', ')}`);
   });
 
   it('429 with Retry-After, then 500, then 200: each message is delivered exactly once, after the wait asked for', async () => {
