@@ -12,6 +12,7 @@ export const ANOMALY_RULE: Rule = {
   description:
     "The container's anomaly score stayed at or over the threshold for several intervals in a row; the message names the signal that contributed most and its usual level.",
   severity: 'medium',
+  class: 'alert',
   risk_score: 47,
   tactics: [],
   techniques: [],

@@ -26,6 +26,12 @@ export const ruleSchema = z
     kind: z.union([z.enum(KINDS), z.array(z.enum(KINDS)).min(1)]),
     severity: z.enum(['low', 'medium', 'high', 'critical']),
     risk_score: z.number().min(0).max(100),
+    /**
+     * alert: a match is an alert (it may page). signal: a building block, normal on its own
+     * (discovery, archiving, reading the environment): recorded with its technique in
+     * logs-dockward.signal-<ns> and added to the container's risk score, never paging by itself.
+     */
+    class: z.enum(['alert', 'signal']).default('alert'),
     tactics: z.array(z.string().regex(/^TA\d{4}$/, 'an ATT&CK tactic id, e.g. TA0002')).default([]),
     techniques: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/, 'an ATT&CK technique id, e.g. T1059.004')).default([]),
     condition: z.custom<Condition>((v) => v !== null && typeof v === 'object', 'a condition mapping'),

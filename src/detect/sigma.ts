@@ -156,6 +156,7 @@ function compileRule(raw: Record<string, unknown>, file: string): Rule {
     name: title,
     description: typeof raw.description === 'string' && raw.description.trim() ? raw.description.trim() : title,
     severity: level.severity,
+    class: 'alert',
     risk_score: level.risk,
     tactics: [...tactics],
     techniques: [...techniques],

@@ -61,6 +61,12 @@ const SPECS: Record<TamperKind, TamperSpec> = {
     severity: 'high',
     technique: 'T1562.001',
   },
+  'exec-flood': {
+    name: 'Container started processes past its document budget',
+    description: 'The container started more processes per second than collectors.kernel.documents_per_second allows (an exec flood or a fork bomb): identical starts were folded into one document with a count (dockward.process.folded.count), their ends counted, and distinct commands past max_folded_commands dropped and counted.',
+    severity: 'medium',
+    technique: 'T1562.001',
+  },
 };
 
 export const TAMPER_RULE_PREFIX = 'dockward-tamper-';
@@ -71,6 +77,7 @@ function rule(kind: TamperKind, spec: TamperSpec): Rule {
     name: spec.name,
     description: spec.description,
     severity: spec.severity,
+    class: 'alert',
     risk_score: { low: 21, medium: 47, high: 73, critical: 99 }[spec.severity],
     tactics: ['TA0005'],
     techniques: [spec.technique],

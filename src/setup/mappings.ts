@@ -110,6 +110,8 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.process.fork_only': { type: 'boolean' },
   // argv[0] names another program than the one the kernel ran (src/collect/process-identity.ts).
   'dockward.process.argv0_mismatch': { type: 'boolean' },
+  'dockward.process.folded.count': { type: 'long' },
+  'dockward.process.folded.last': { type: 'date' },
   'dockward.process.resync': { type: 'boolean' },
   // ECS 8.x field this @elastic/ecs release does not list yet (kernel documents: init or exec).
   'process.entry_meta.type': { type: 'keyword' },

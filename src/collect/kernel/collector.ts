@@ -16,6 +16,7 @@ import type { Leader, ProcessFact } from './process-table';
 import { OverrunWatch } from './overruns';
 import { ContainerUsers, reportUsersProblem } from './passwd';
 import { bootTimeMs } from './procfs';
+import { ExecFlood } from './flood';
 import type { Notice, SourceOptions, SourceStats } from './source';
 
 export { kernelCheckLine } from './metrics';
@@ -44,6 +45,17 @@ export const kernelConfig = z
     reader_nice: z.number().int().min(-20).max(19).default(-10),
     /** How long documents of a `docker exec` session wait for the engine to name the exec. */
     exec_wait: duration.prefault('2s'),
+    /**
+     * Process documents one container may cause per second (0: no limit). Over it, identical
+     * starts fold into one document with a count and distinct ones are kept up to
+     * max_folded_commands a second, so an exec flood cannot freeze the thread every container
+     * shares (docs/kernel-events.md).
+     */
+    documents_per_second: z.number().int().min(0).default(100),
+    /** Documents a container may cause at once before documents_per_second applies. */
+    documents_burst: z.number().int().min(1).default(1000),
+    /** Distinct command lines documented per container and second once over its budget. */
+    max_folded_commands: z.number().int().min(1).default(64),
   })
   .strict()
   .prefault({});
@@ -83,6 +95,8 @@ export class KernelCollector implements Collector {
   private worker: Worker | undefined;
   private offsetMs = 0;
   private clockTimer: NodeJS.Timeout | undefined;
+  private foldTimer: NodeJS.Timeout | undefined;
+  private readonly flood: ExecFlood;
   private readonly sessions = new Map<string, Session>();
   private readonly metas = new Map<string, ContainerMeta | null>();
   private readonly users = new ContainerUsers({}, (p) => reportUsersProblem(this.ctx, p));
@@ -103,6 +117,7 @@ export class KernelCollector implements Collector {
     this.base = baseFields('logs', DATASET, ctx.namespace);
     this.m = metrics(ctx);
     this.coverage = kernelCoverage(ctx);
+    this.flood = new ExecFlood({ rate: cfg.documents_per_second, burst: cfg.documents_burst, maxKinds: cfg.max_folded_commands });
   }
 
   async start(): Promise<void> {
@@ -111,6 +126,7 @@ export class KernelCollector implements Collector {
     this.running = true;
     this.syncClock();
     this.clockTimer = setInterval(() => this.syncClock(), 60_000).unref();
+    this.foldTimer = setInterval(() => this.sendFolded(), 1000).unref();
     this.ctx.events.on('event', this.onEngineEvent);
     const opts: SourceOptions = { maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs! };
     const worker = new Worker(join(__dirname, 'worker.js'), { workerData: { ...opts, nice: this.cfg.reader_nice } });
@@ -152,6 +168,7 @@ export class KernelCollector implements Collector {
       this.running = false;
       this.ctx.events.off('event', this.onEngineEvent);
       clearInterval(this.clockTimer);
+      clearInterval(this.foldTimer);
       await worker.terminate();
       this.worker = undefined;
       this.unavailable(why);
@@ -163,6 +180,7 @@ export class KernelCollector implements Collector {
     this.coverage.stopped();
     this.ctx.events.off('event', this.onEngineEvent);
     clearInterval(this.clockTimer);
+    clearInterval(this.foldTimer);
     const w = this.worker;
     this.worker = undefined;
     if (w) {
@@ -173,6 +191,7 @@ export class KernelCollector implements Collector {
     }
     // Facts still waiting for their container or exec session go out as they are.
     for (const f of this.backlog.splice(0)) this.fact(f);
+    this.sendFolded();
     for (const s of this.sessions.values()) this.flush(s, true);
   }
 
@@ -223,7 +242,8 @@ export class KernelCollector implements Collector {
    * Facts from the reader go through one FIFO drained SLICE_MS per turn: a message may carry
    * thousands (an exec flood), and documents, rules and the spool all run on this thread.
    */
-  private take(facts: ProcessFact[]): void {
+  private take(all: ProcessFact[]): void {
+    let facts = all.filter((f) => this.flood.admit(f));
     if (this.backlog.length + facts.length > MAX_BACKLOG) {
       const room = Math.max(0, MAX_BACKLOG - this.backlog.length);
       this.m.dropped.inc(facts.length - room);
@@ -242,6 +262,23 @@ export class KernelCollector implements Collector {
     if (this.backlog.length) {
       this.draining = true;
       setImmediate(() => this.drain());
+    }
+  }
+
+  /** Once a second: the documents standing for what each flooding container folded, and its report. */
+  private sendFolded(): void {
+    for (const w of this.flood.take()) {
+      for (const f of w.facts) this.fact(f);
+      this.m.folded.inc({ result: 'folded' }, w.starts - w.dropped - w.facts.length);
+      this.m.folded.inc({ result: 'ended' }, w.ends);
+      this.m.folded.inc({ result: 'dropped' }, w.dropped);
+      if (w.starts > 0) {
+        this.ctx.tamper?.({
+          container: w.container,
+          kind: 'exec-flood',
+          detail: `${w.starts} process starts over collectors.kernel.documents_per_second (${this.cfg.documents_per_second}) within 1 s: ${w.facts.length} documents stand for them (dockward.process.folded.count), ${w.dropped} distinct commands past max_folded_commands dropped, ${w.ends} ends not documented`,
+        });
+      }
     }
   }
 

@@ -51,7 +51,7 @@ export function processDocument(f: ProcessFact, c: DocContext): Envelope {
   const l = f.leader;
   const doc: Record<string, unknown> = {
     '@timestamp': new Date(start && f.scan === 'first' ? c.now : when).toISOString(),
-    message: `${start ? 'process started' : 'process ended'}: ${what}${exit}`,
+    message: `${start ? 'process started' : 'process ended'}${f.folded && f.folded.count > 1 ? ` ${f.folded.count} times (folded: over the container's document budget)` : ''}: ${what}${exit}`,
     event: {
       kind: 'event', category: ['process'], type: [f.type], action: start ? 'process_started' : 'process_ended',
       provider: 'kernel', dataset: DATASET, module: 'dockward', created: new Date(c.now).toISOString(),
@@ -89,6 +89,7 @@ export function processDocument(f: ProcessFact, c: DocContext): Envelope {
         image: f.image > 0 ? f.image : undefined,
         exit_signal: f.exit?.signal,
         argv0_mismatch: (!f.noexec && masquerade) || undefined,
+        folded: f.folded ? { count: f.folded.count, last: new Date(f.folded.last !== undefined ? c.wallMs(f.folded.last) : when).toISOString() } : undefined,
       },
       ...(c.execId ? { exec: { id: c.execId } } : {}),
     },

@@ -83,6 +83,8 @@ export interface ProcessFact extends ProcessIdentity {
   forkOnly?: boolean;
   /** From a /proc scan (at start or after the kernel dropped events), not from an event. */
   scan?: 'first' | 'resync';
+  /** Over the container's document budget (flood.ts): this start stands for `count` identical ones, the last at `last`. */
+  folded?: { count: number; last?: bigint };
 }
 
 export interface TableStats {

@@ -16,6 +16,7 @@ export function metrics(ctx: CollectorContext) {
     reused: get('dockward_kernel_pid_reuse_total', () => new Counter({ name: 'dockward_kernel_pid_reuse_total', help: 'Processes whose exit the kernel dropped, found when a new process took their pid (ended without exit code)', registers: r })),
     resyncs: get('dockward_kernel_resyncs_total', () => new Counter({ name: 'dockward_kernel_resyncs_total', help: 'Resyncs of the process table from /proc', registers: r })),
     dropped: get('dockward_kernel_dropped_total', () => new Counter({ name: 'dockward_kernel_dropped_total', help: 'Facts dropped because too many waited for container metadata', registers: r })),
+    folded: get('dockward_kernel_folded_total', () => new Counter({ name: 'dockward_kernel_folded_total', help: 'Process facts over a container\'s document budget: starts folded into an identical start\'s document, ends of folded starts, distinct starts dropped', labelNames: ['result'], registers: r })),
     rcvbuf: get('dockward_kernel_receive_buffer_bytes', () => new Gauge({ name: 'dockward_kernel_receive_buffer_bytes', help: 'Socket receive buffer granted by the kernel', registers: r })),
     table: get('dockward_kernel_process_table', () => new Gauge({ name: 'dockward_kernel_process_table', help: 'Processes in the kernel collector table', registers: r })),
     available: get('dockward_kernel_available', () => new Gauge({ name: 'dockward_kernel_available', help: '1 when kernel process events run', registers: r })),
