@@ -5,6 +5,8 @@ import { indexTemplatesStep } from '../setup/index-templates';
 import { runSetup } from '../setup/steps';
 import { loadOrExit, telemetryFor, type GlobalOptions } from './common';
 import { duration } from '../config/units';
+import { connectDocker } from '../docker/engine';
+import { resolveHostIdentity } from '../enrich/host';
 
 export interface RunOptions extends GlobalOptions {
   stopAfter?: string;
@@ -15,6 +17,9 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const cfg = loadOrExit(opts);
   const telemetry = telemetryFor(cfg);
   const stopAfter = opts.stopAfter ? duration.parse(opts.stopAfter) : undefined;
+  // Before any component is built: each builds its documents' base fields (host.*) once.
+  const host = await resolveHostIdentity(connectDocker(cfg.docker), cfg.host, cfg.state_dir, (why) => telemetry.event('host.identity.fallback', 'warn', why));
+  telemetry.event('host.identity', 'info', `host.name ${host.name} (from ${host.source === 'engine' ? "the Docker engine's info" : host.source === 'config' ? 'host.name in the config' : 'this machine'})${host.id ? `, host.id ${host.id}` : ''}${host.agentId ? `, agent.id ${host.agentId}` : ''}`);
   const pipeline = new Pipeline(cfg, telemetry);
   const esLog = cfg.logging.elasticsearch.enabled
     ? createEsLogTransport(cfg.logging.elasticsearch, clientOptions(cfg.elasticsearch), cfg.namespace, () => telemetry.internalLogErrors.inc())

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { EngineEvent } from '../docker/event-stream';
 import type { ContainerMeta } from '../enrich/metadata';
@@ -7,6 +6,7 @@ import { findingEnvelope, POSTURE_DATASET, scoreEnvelope, type ScanStamp } from 
 import { PostureScanner, scannerOptions, type ResourceResult } from '../posture/scan';
 import type { CollectorContext } from './collector';
 import { PeriodicCollector, periodicConfig } from './periodic';
+import { hostIdentity } from '../enrich/host';
 
 export const postureConfig = periodicConfig('0 0 * * * *', scannerOptions);
 export type PostureConfig = z.output<typeof postureConfig>;
@@ -51,7 +51,7 @@ export class PostureCollector extends PeriodicCollector<Verdicts> {
       const { result } = await this.scanner.daemon();
       this.emit(result, scan);
       await super.tick();
-      const host = hostname();
+      const host = hostIdentity().name;
       this.ctx.output.send(scoreEnvelope({ type: 'host', id: host, name: host }, scoreOf(this.round.findings), scan, this.index, this.base));
     } catch (err) {
       this.ctx.telemetry.event('posture.scan.failed', 'warn', `posture: scheduled scan failed: ${(err as Error).message}`);

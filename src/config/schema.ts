@@ -22,6 +22,7 @@ import { spoolConfig } from '../ship/spool';
 import { memoryQueueConfig } from '../ship/queue';
 import { notifyConfig } from '../notify/registry';
 import { respondConfig } from '../respond/policy';
+import { hostConfig } from '../enrich/host';
 import { kibanaConfig, retentionConfig, watchersConfig } from '../setup/setup-config';
 
 /**
@@ -37,6 +38,8 @@ export const configSchema = z
       .default('default'),
     /** Where cursors and other state live. */
     state_dir: z.string().min(1).default('/var/lib/dockward'),
+    /** What documents say about the host (`host.*`): from the Docker engine unless set here. */
+    host: hostConfig,
     docker: dockerConfig,
     elasticsearch: elasticsearchConfig,
     output: sinkConfig,

@@ -1,19 +1,19 @@
-import { hostname } from 'node:os';
 import { EcsVersion } from '@elastic/ecs';
 import { VERSION } from '../version';
 import type { TamperReport } from '../collect/collector';
+import { hostFields, hostIdentity } from './host';
 import { boundLabels, truncationDetail, type BoundedLabels } from './labels';
 import type { ContainerMeta } from './metadata';
 
 /** Fields every dockward document carries, built once per stream. */
 export function baseFields(type: 'logs' | 'metrics', dataset: string, namespace: string): Record<string, unknown> {
-  const host = hostname();
+  const h = hostIdentity();
   return {
     data_stream: { type, dataset, namespace },
     ecs: { version: EcsVersion },
-    host: { name: host, hostname: host },
-    observer: { hostname: host, name: host, product: 'dockward', vendor: 'dockward', version: VERSION, type: 'shipper' },
-    agent: { type: 'dockward', name: host, version: VERSION },
+    host: hostFields(h),
+    observer: { hostname: h.name, name: h.name, product: 'dockward', vendor: 'dockward', version: VERSION, type: 'shipper' },
+    agent: { type: 'dockward', name: h.name, version: VERSION, ...(h.agentId ? { id: h.agentId } : {}), ephemeral_id: h.ephemeralId },
   };
 }
 

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { securitySettings } from '../collect/config-snapshot';
@@ -9,6 +8,7 @@ import { evaluateAll, scoreOf, type Finding, type Resource, type Score } from '.
 import { CONTAINER_CHECKS, CONTAINER_USER_CHECK, type ContainerInput } from './container-checks';
 import { DAEMON_CHECKS, type DaemonInput } from './daemon-checks';
 import { IMAGE_CHECKS } from './image-checks';
+import { hostIdentity } from '../enrich/host';
 
 /** Where the scanner looks beyond the API; shared by the collector's config and `dockward scan`. */
 export const scannerOptions = {
@@ -141,7 +141,7 @@ export class PostureScanner {
     containers.sort((a, b) => a.resource.name.localeCompare(b.resource.name));
     const resources = [daemon, ...containers, ...[...images.values()].sort((a, b) => a.resource.name.localeCompare(b.resource.name))];
     const findings = resources.flatMap((r) => r.findings);
-    return { time, host: hostname(), engine, resources, findings, score: scoreOf(findings) };
+    return { time, host: hostIdentity().name, engine, resources, findings, score: scoreOf(findings) };
   }
 
   private async defaultBridge(): Promise<Record<string, string> | null> {

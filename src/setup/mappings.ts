@@ -24,7 +24,7 @@ export const ECS_FIELDS = [
   'event.kind', 'event.category', 'event.type', 'event.action', 'event.dataset', 'event.module',
   'event.created', 'event.id', 'event.sequence', 'event.provider', 'event.outcome', 'event.reason', 'event.severity', 'event.risk_score',
   'log.level', 'log.logger',
-  'host.name', 'host.hostname',
+  'host.name', 'host.hostname', 'host.id', 'host.architecture', 'host.os.type', 'host.os.name', 'host.os.kernel', 'host.os.platform',
   'observer.hostname', 'observer.name', 'observer.product', 'observer.vendor', 'observer.version', 'observer.type',
   'agent.type', 'agent.name', 'agent.version', 'agent.id', 'agent.ephemeral_id',
   'container.id', 'container.name', 'container.image.name', 'container.image.tag', 'container.image.hash.all',

@@ -12,7 +12,8 @@ interface LogDoc {
   stream: string;
   log?: { level?: string; flags?: string[] };
   container: { id: string; name: string; image: { name: string }; labels: Record<string, string>; runtime: string };
-  host: { name: string };
+  host: { name: string; id?: string; os?: { kernel?: string } };
+  agent: { id?: string };
   event: { kind: string; category: string[]; type: string[]; dataset: string; module: string; created: string };
   data_stream: { type: string; dataset: string; namespace: string };
   observer: { product: string; version: string };
@@ -89,7 +90,10 @@ describe('logs collector (real dockerd → dockward → real Elasticsearch)', ()
     assert.equal(d.container.image.name, 'dockward/busybox:1');
     assert.deepEqual(d.container.labels, { 'com.example.team': 'blue', tier: 'test' });
     assert.equal(d.container.runtime, 'docker');
-    assert.ok(d.host.name.length > 0);
+    // The engine names the host (dockward in a container would otherwise name its own short id).
+    const info = (await docker.info()) as { Name: string; ID: string; KernelVersion: string };
+    assert.deepEqual({ name: d.host.name, id: d.host.id, kernel: d.host.os?.kernel }, { name: info.Name, id: info.ID, kernel: info.KernelVersion });
+    assert.match(d.agent.id ?? '', /^[0-9a-f-]{36}$/, 'agent.id from the state directory');
     assert.deepEqual(
       { kind: d.event.kind, category: d.event.category, type: d.event.type, dataset: d.event.dataset, module: d.event.module },
       { kind: 'event', category: ['process'], type: ['info'], dataset: 'dockward.container', module: 'dockward' },

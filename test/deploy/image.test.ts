@@ -82,9 +82,11 @@ async function shipsAndIsHealthy(ns: string, id: string, client: Client): Promis
   };
   const n = await waitForCount(client, index, lines, 60_000, undefined, alive);
   assert.equal(n, lines, `shipped ${n} of ${lines} lines:\n${await containerLogs(docker, id)}`);
-  const docs = await client.search<{ message: string; container: { name: string } }>({ index, size: 1, sort: ['@timestamp'] });
+  const docs = await client.search<{ message: string; container: { name: string }; host: { name: string } }>({ index, size: 1, sort: ['@timestamp'] });
   const first = docs.hits.hits[0]._source!;
   assert.equal(first.container.name, `${ns}-app`);
+  // Inside its container os.hostname() is the container's short id: documents name the engine's host.
+  assert.equal(first.host.name, ((await docker.info()) as { Name: string }).Name, 'host.name is the Docker host, not the dockward container');
   assert.match(first.message, /^image-line \d+$/);
   const health = await waitForHealth(docker, id, 'healthy', 90_000);
   assert.equal(health.status, 'healthy', `health ${health.status}:\n${health.log}\n${await containerLogs(docker, id)}`);
