@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { anyGlob } from '../config/glob';
 import { connectDocker, probeEngine } from '../docker/engine';
+import { resolveHostIdentity } from '../enrich/host';
 import { SEVERITIES, severityAtLeast, type Severity } from '../posture/check';
 import { FORMATS, toJson, toSarif, toTable, type Format } from '../posture/formats';
 import { PostureScanner } from '../posture/scan';
@@ -40,6 +41,7 @@ export async function scanCommand(opts: ScanOptions): Promise<void> {
     process.stderr.write(`dockward scan: ${(err as Error).message}\n`);
     process.exit(SCAN_EXIT.engine);
   }
+  await resolveHostIdentity(docker, cfg.host, undefined, (why) => process.stderr.write(`dockward scan: ${why}\n`));
   const names = opts.name.length ? anyGlob(opts.name) : undefined;
   const progress = process.stderr.isTTY;
   const report = await new PostureScanner(docker, cfg.collectors.posture).full({

@@ -50,10 +50,11 @@ type EngineInfo = { Name?: string; ID?: string; OperatingSystem?: string; Kernel
 
 /**
  * The host's identity from the engine (one `docker info`, bounded by `timeoutMs`), the config's
- * overrides on top, and the agent id from the state directory (created once). An engine that does
+ * overrides on top, and the agent id from the state directory (created once; none without one:
+ * `dockward scan` writes no state). An engine that does
  * not answer leaves os.hostname(), and `warn` says so: documents are never held back for it.
  */
-export async function resolveHostIdentity(docker: Pick<Docker, 'info'>, cfg: HostConfig, stateDir: string, warn: (why: string) => void, timeoutMs = 5000): Promise<HostIdentity> {
+export async function resolveHostIdentity(docker: Pick<Docker, 'info'>, cfg: HostConfig, stateDir: string | undefined, warn: (why: string) => void, timeoutMs = 5000): Promise<HostIdentity> {
   let info: EngineInfo | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -72,7 +73,7 @@ export async function resolveHostIdentity(docker: Pick<Docker, 'info'>, cfg: Hos
     id: cfg.id ?? cleanName(info?.ID),
     os: info ? { type: osType(info.OSType), name: cleanName(info.OperatingSystem), kernel: cleanName(info.KernelVersion), platform: info.OSType === 'linux' ? 'linux' : undefined } : undefined,
     architecture: cleanName(info?.Architecture),
-    agentId: agentId(stateDir, warn),
+    agentId: stateDir === undefined ? undefined : agentId(stateDir, warn),
     ephemeralId: randomUUID(),
     source: cfg.name ? 'config' : engineName ? 'engine' : 'os',
   };
