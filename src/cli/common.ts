@@ -19,7 +19,7 @@ export function configPath(opts: GlobalOptions): string | undefined {
 
 export function loadOrExit(opts: GlobalOptions): Config {
   try {
-    return loadConfig({ file: configPath(opts), sets: opts.set });
+    return loadConfig({ file: configPath(opts), sets: opts.set, warn: (m) => process.stderr.write(`dockward: warning: ${m}\n`) });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYaml, isMap, type Document } from 'yaml';
 import { lineOf } from './yaml-lines';
+import { expandReferences } from './expand';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { configSchema, type Config } from './schema';
@@ -17,6 +18,11 @@ export interface ConfigSources {
   text?: string;
   env?: NodeJS.ProcessEnv;
   sets?: string[];
+  /**
+   * Receives what is ignored rather than refused: a `DOCKWARD_*` variable that names no config key
+   * (DOCKWARD_ES_PASSWORD, meant for `${DOCKWARD_ES_PASSWORD}` in the file, is not an error).
+   */
+  warn?: (message: string) => void;
 }
 
 interface Origin {
@@ -52,6 +58,8 @@ export function loadConfig(sources: ConfigSources): Config {
         doc.errors.map((e) => ({ key: '', source: name, line: lines!.linePos(e.pos[0]).line, message: e.message.split('\n')[0] })),
       );
     }
+    const unexpanded = expandReferences(doc, lines, env);
+    if (unexpanded.length) throw new ConfigError(unexpanded.map((u) => ({ key: u.path.join('.'), source: name, line: u.line, message: u.message })));
     const value = doc.toJS() as unknown;
     if (value !== null && value !== undefined) {
       if (!isMap(doc.contents)) throw new ConfigError([{ key: '', source: name, line: 1, message: 'the file must hold a mapping of keys' }]);
@@ -81,7 +89,18 @@ export function loadConfig(sources: ConfigSources): Config {
   }
   if (overrides.length) throw new ConfigError(overrides);
 
-  const result = configSchema.safeParse(raw);
+  let result = configSchema.safeParse(raw);
+  // Unknown keys that came from the environment are dropped with a warning and the rest parsed
+  // again (bounded: each round drops at least one key).
+  for (let round = 0; !result.success && round < 64; round++) {
+    const fromEnv = result.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path.map(String), k]) : [])).filter((p) => origins.get(p.join('.'))?.source.startsWith('env '));
+    if (!fromEnv.length) break;
+    for (const p of fromEnv) {
+      sources.warn?.(`${origins.get(p.join('.'))!.source}: names no configuration key (${p.join('.')}); ignored`);
+      deletePath(raw, p);
+    }
+    result = configSchema.safeParse(raw);
+  }
   if (result.success) return result.data;
   throw new ConfigError(result.error.issues.map((issue) => describeIssue(issue, origins, sources.file, doc, lines)));
 }
@@ -129,6 +148,11 @@ function getPath(obj: Record<string, unknown>, path: string[]): unknown {
     cur = (cur as Record<string, unknown>)[p];
   }
   return cur;
+}
+
+function deletePath(obj: Record<string, unknown>, path: string[]): void {
+  const parent = getPath(obj, path.slice(0, -1));
+  if (parent !== null && typeof parent === 'object') delete (parent as Record<string, unknown>)[path[path.length - 1]];
 }
 
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {

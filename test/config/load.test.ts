@@ -75,4 +75,46 @@ describe('config', () => {
     const [i] = issues(() => loadConfig({ env: {}, sets: ['elasticsearch.username=u'] }));
     assert.equal(i.key, 'elasticsearch.password');
   });
+
+  it('expands ${VAR}, ${VAR:default} and ${VAR:?message} in the file like Beats; $${ is a literal', () => {
+    const text = [
+      'elasticsearch:',
+      '  hosts: ${ES_HOSTS}',
+      '  username: ${ES_USER:elastic}',
+      '  password: "${ES_PASSWORD}"',
+      'output:',
+      '  concurrency: ${CONC}',
+      'namespace: ${NS:?the namespace is per site}',
+      'collectors:',
+      '  logs:',
+      '    exclude_names: ["$${literal}", "pre-${SUFFIX}"]',
+    ].join('\n');
+    const env = { ES_HOSTS: '[http://a:9200, http://b:9200]', ES_PASSWORD: '123456', CONC: '3', NS: 'site_7', SUFFIX: '${ES_PASSWORD}' };
+    const cfg = loadConfig({ file: 'dw.yml', text, env });
+    assert.deepEqual(cfg.elasticsearch.hosts, ['http://a:9200', 'http://b:9200'], 'a plain whole reference takes its YAML type');
+    assert.equal(cfg.elasticsearch.username, 'elastic', 'the default after ":"');
+    assert.equal(cfg.elasticsearch.password, '123456', 'quoted: text, even when it looks like a number');
+    assert.equal(cfg.output.concurrency, 3);
+    assert.equal(cfg.namespace, 'site_7');
+    assert.deepEqual(cfg.collectors.logs.exclude_names, ['${literal}', 'pre-${ES_PASSWORD}'], 'expanded text is not expanded again');
+  });
+
+  it('an unset variable without a default names the variable, the key and the line', () => {
+    const found = issues(() => loadConfig({ file: 'dw.yml', text: 'namespace: prod\nelasticsearch:\n  password: ${ES_PASSWORD}\nstate_dir: ${DIR:?set DIR to the state volume}\n', env: {} }));
+    assert.deepEqual(found.map((i) => [i.key, i.line, i.source]), [['elasticsearch.password', 3, 'dw.yml'], ['state_dir', 4, 'dw.yml']]);
+    assert.match(found[0].message, /environment variable ES_PASSWORD is not set/);
+    assert.match(found[1].message, /DIR is not set: set DIR to the state volume/);
+  });
+
+  it('a DOCKWARD_* variable that names no key is a warning, not an error; a bad value of a real key still is', () => {
+    const warnings: string[] = [];
+    const cfg = loadConfig({ env: { DOCKWARD_ES_PASSWORD: 's3cret', DOCKWARD_OUTPUT__BULK_MAX_DOCZ: '5', DOCKWARD_NAMESPACE: 'ok_ns' }, warn: (m) => warnings.push(m) });
+    assert.equal(cfg.namespace, 'ok_ns');
+    assert.deepEqual(warnings.sort(), [
+      'env DOCKWARD_ES_PASSWORD: names no configuration key (es_password); ignored',
+      'env DOCKWARD_OUTPUT__BULK_MAX_DOCZ: names no configuration key (output.bulk_max_docz); ignored',
+    ]);
+    const [e] = issues(() => loadConfig({ env: { DOCKWARD_ES_PASSWORD: 'x', DOCKWARD_NAMESPACE: 'Bad-Name' } }));
+    assert.deepEqual([e.key, e.source], ['namespace', 'env DOCKWARD_NAMESPACE']);
+  });
 });
