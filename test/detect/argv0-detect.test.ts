@@ -77,6 +77,7 @@ describe('argv[0] spoofed in a container (exec -a), top polling alone', () => {
   const { docker } = engines();
   const es = adminClient();
   const ns = newNamespace('argvp');
+  const findings = `logs-dockward.alert-${ns},logs-dockward.signal-${ns}`;
   let dw: DockwardProcess;
 
   before(async () => {
