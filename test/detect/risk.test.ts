@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { BUILTIN_RULES, loadRules } from '../../src/detect/rules';
 import { AlertBus } from '../../src/notify/alert-bus';
 import type { Envelope } from '../../src/ship/envelope';
 import { Telemetry } from '../../src/telemetry/telemetry';
+import { ROOT } from '../support/engines';
 
 const builtin = loadRules([BUILTIN_RULES]).rules;
 const CID = 'f'.repeat(64);
@@ -134,5 +135,14 @@ describe('signals and the per-container risk score', () => {
     const bad = riskConfig.safeParse({ threshold: 50, rearm: 60 });
     assert.ok(!bad.success && bad.error.issues.some((i) => i.path.join('.') === 'rearm'));
     assert.deepEqual(riskConfig.parse({}).threshold, 100);
+  });
+});
+
+describe('built-in building blocks', () => {
+  it('docs/rules.md names every built-in rule of class signal, and no other', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'rules.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('Built-in signals'), doc.indexOf('Everything no benign container does'));
+    const named = [...section.matchAll(/`(dockward-[a-z0-9-]+)`/g)].map((m) => m[1]).sort();
+    assert.deepEqual(named, builtin.filter((r) => r.class === 'signal').map((r) => r.id).sort());
   });
 });
