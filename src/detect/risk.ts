@@ -59,6 +59,8 @@ export class RiskScore {
   private readonly metrics: RiskMetrics;
   private timer: NodeJS.Timeout | undefined;
   private evicted = { containers: 0, contributors: 0 };
+  /** Something changed since the last save: an idle host does not rewrite the file every interval. */
+  private dirty = false;
 
   constructor(
     private readonly cfg: RiskConfig,
@@ -119,6 +121,7 @@ export class RiskScore {
 
   forget(containerId: string): void {
     this.book.forget(containerId);
+    this.dirty = true;
     this.count();
   }
 
@@ -126,6 +129,7 @@ export class RiskScore {
     const now = this.now();
     this.metrics.findings.inc({ class: add.cls });
     const crossing = this.book.add(id, add, now);
+    this.dirty = true;
     this.count();
     if (!crossing) return;
     const all = [...crossing.container.contributors.values()];
@@ -150,9 +154,12 @@ export class RiskScore {
   }
 
   private persist(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
     try {
       this.store.save(this.book.entries());
     } catch (err) {
+      this.dirty = true;
       this.telemetry.event('risk.persist.failed', 'warn', `risk scores not saved to ${this.store.file}: ${(err as Error).message}`);
     }
   }
