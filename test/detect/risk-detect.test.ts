@@ -40,11 +40,13 @@ describe('building blocks add up to one risk alert (real engine, Elasticsearch, 
 
   async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
     const end = Date.now() + timeoutMs;
+    let failed: unknown;
     for (;;) {
-      const v = await fn();
+      // A stream created a moment ago may have no started shard yet (no_shard_available): not yet, not a failure.
+      const v = await fn().catch((err: unknown) => void (failed = err));
       if (v !== undefined) return v;
       dw.alive();
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${dw.log.slice(-2000)}`);
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last search error: ${String(failed)})\n${dw.log.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
