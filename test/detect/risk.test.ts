@@ -11,9 +11,10 @@ import { BUILTIN_RULES, loadRules } from '../../src/detect/rules';
 import { AlertBus } from '../../src/notify/alert-bus';
 import type { Envelope } from '../../src/ship/envelope';
 import { Telemetry } from '../../src/telemetry/telemetry';
-import { ROOT } from '../support/engines';
 
 const builtin = loadRules([BUILTIN_RULES]).rules;
+/** The repository root, from dist/test/detect (no engine helpers: this file stays a unit test). */
+const ROOT = join(__dirname, '..', '..', '..');
 const CID = 'f'.repeat(64);
 
 /** The pipeline's wiring in small: detector → alert bus (a listener counts pages), signals apart, risk fed by findings. */

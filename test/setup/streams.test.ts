@@ -6,8 +6,9 @@ import { DATA_VIEWS } from '../../src/kibana/data-views';
 import { STREAMS as TEMPLATE_STREAMS } from '../../src/setup/index-templates';
 import { retentionClass } from '../../src/setup/lifecycle-defs';
 import { RETENTION_CLASSES, STREAM_CATALOG } from '../../src/setup/streams';
-import { ROOT } from '../support/engines';
 
+/** The repository root, from dist/test/setup (no engine helpers: this file stays a unit test). */
+const ROOT = join(__dirname, '..', '..', '..');
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 
 describe('stream catalog: one list, every other list derived or held to it', () => {
