@@ -27,6 +27,7 @@ import { AnomalyDetector } from './anomaly/detector';
 import { ANOMALY_RULE } from './anomaly/alert';
 import { TamperSink } from './detect/tamper';
 import { containerFields } from './enrich/ecs';
+import { RiskScore } from './detect/risk';
 
 /**
  * Builds the parts from a validated config and connects them:
@@ -48,6 +49,7 @@ export class Pipeline {
   private readonly notifier: Notifier | undefined;
   private readonly responder: Responder | undefined;
   private readonly anomaly: AnomalyDetector | undefined;
+  private readonly risk: RiskScore | undefined;
   private http: Server | undefined;
 
   constructor(readonly cfg: Config, readonly telemetry: Telemetry, client?: Client) {
@@ -70,13 +72,22 @@ export class Pipeline {
     if (cfg.detect.enabled) {
       this.rules = new RuleSource(cfg.detect, telemetry, (rules) => this.detector?.setRules(rules));
       // The tamper sink is built below (it needs the metadata cache): bound late.
+      if (cfg.detect.risk.enabled) this.risk = new RiskScore(cfg.detect.risk, cfg.state_dir, (rule, env, extra) => this.detector?.raise(rule, env, extra), telemetry);
+      const risk = this.risk;
       this.detector = new Detector(this.rules.load(), cfg.detect, cfg.namespace, (env) => alerts.publish(env, (e) => queue.push(e)), telemetry, {
         onPadded: (report) => tamperSink?.report(report),
         onOverBudget: (report) => tamperSink?.report(report),
+        // Signals are building blocks: straight to the queue, past the notifiers and the responder.
+        emitSignal: (env) => queue.push(env),
+        onFinding: risk && ((rule, env) => risk.finding(rule, env)),
       });
       this.correlator = new DroppedBinaryCorrelator();
     }
-    if (cfg.anomaly.enabled) this.anomaly = new AnomalyDetector(cfg.anomaly, cfg.state_dir, cfg.namespace, (env) => queue.push(env), (env) => this.detector?.raise(ANOMALY_RULE, env), telemetry);
+    const scoreAnomaly = (env: Envelope) => {
+      queue.push(env);
+      this.risk?.anomaly(env);
+    };
+    if (cfg.anomaly.enabled) this.anomaly = new AnomalyDetector(cfg.anomaly, cfg.state_dir, cfg.namespace, scoreAnomaly, (env) => this.detector?.raise(ANOMALY_RULE, env), telemetry);
     const detector = this.detector;
     const correlator = this.correlator;
     const anomaly = this.anomaly;
@@ -105,6 +116,7 @@ export class Pipeline {
         metadata.forget(ev.Actor.ID);
         correlator?.forget(ev.Actor.ID);
         anomaly?.forget(ev.Actor.ID);
+        this.risk?.forget(ev.Actor.ID);
       }
     });
     const tamper = (tamperSink = new TamperSink(
@@ -130,6 +142,7 @@ export class Pipeline {
     this.heartbeat.start();
     this.rules?.start();
     this.anomaly?.start();
+    this.risk?.start();
     for (const c of this.collectors) await c.start();
     // Replay engine events from the oldest cursor any collector needs (events the engine still holds).
     const since = this.collectors.map((c) => c.eventsSince?.()).filter((s): s is bigint => s !== undefined);
@@ -145,6 +158,7 @@ export class Pipeline {
     await Promise.all(this.collectors.map((c) => c.stop()));
     this.anomaly?.stop();
     this.detector?.flush();
+    this.risk?.stop();
     // Audit documents of actions under way go into the queue before the sink drains it.
     await this.responder?.drain();
     const notified = this.notifier?.stop();

@@ -11,7 +11,7 @@ export function rulesCommand(action: 'lint' | 'test' | 'list', paths: string[], 
   const out = (s: string) => process.stdout.write(s + '\n');
   for (const i of issues) out(formatIssue(i));
   if (action === 'list') {
-    for (const r of rules) out(`${r.id.padEnd(36)} ${r.severity.padEnd(8)} ${r.kinds.join(',').padEnd(14)} ${[...r.tactics, ...r.techniques].join(' ').padEnd(28)} ${r.name}${r.enabled ? '' : ' (disabled)'}`);
+    for (const r of rules) out(`${r.id.padEnd(36)} ${r.severity.padEnd(8)} ${r.kinds.join(',').padEnd(14)} ${[...r.tactics, ...r.techniques].join(' ').padEnd(28)} ${r.name}${r.class === 'signal' ? ' (signal)' : ''}${r.enabled ? '' : ' (disabled)'}`);
   }
   let failures: string[] = [];
   if (action === 'test') {

@@ -7,10 +7,11 @@ import type { TamperReport } from '../collect/collector';
 import { getter, type Doc } from './condition';
 import { threatFields } from './attack';
 import { EvaluationBudget } from './budget';
-import { hasRun, PADDING_NOTE } from '../enrich/args';
-import { fieldView, inDocument, MATCH_HEAD, MATCH_TAIL, scalarText as text } from './match-window';
+import { fieldView, hidesPadding, inDocument, MATCH_HEAD, MATCH_TAIL, scalarText as text } from './match-window';
 import { RuleIndex } from './prefilter';
 import { kindOf, type Kind, type Rule } from './rules';
+import { riskConfig } from './risk';
+import { signalsOpened } from './risk-metrics';
 
 export const detectConfig = z
   .object({
@@ -31,12 +32,15 @@ export const detectConfig = z
      * dockward_detect_skipped_total and reported as tampering. 0: no limit.
      */
     budget_per_container: duration.prefault('200ms'),
+    /** The per-container risk score over signals and alerts, and its threshold alert (docs/rules.md). */
+    risk: riskConfig,
   })
   .strict()
   .prefault({});
 export type DetectConfig = z.output<typeof detectConfig>;
 
-const DATASET = 'dockward.alert';
+/** Where each class of finding is written: alerts may page, signals are building blocks (never page, never respond). */
+const DATASETS: Record<Rule['class'], string> = { alert: 'dockward.alert', signal: 'dockward.signal' };
 /** Elastic's numeric severities for the four names. */
 const SEVERITY: Record<Rule['severity'], number> = { low: 21, medium: 47, high: 73, critical: 99 };
 
@@ -49,6 +53,13 @@ export interface DetectorOptions {
   onPadded?: (report: TamperReport, env: Envelope) => void;
   /** A container's documents exceeded detect.budget_per_container: called for each document shipped without detection. */
   onOverBudget?: (report: TamperReport, env: Envelope) => void;
+  /**
+   * Signal documents (rules of `class: signal`), kept apart from `emit` so that they reach no
+   * notifier and no responder. Without it they go to `emit` (tests that collect every document).
+   */
+  emitSignal?: (env: Envelope) => void;
+  /** Every finding, signal or alert, before grouping (the per-container risk score reads them). */
+  onFinding?: (rule: Rule, env: Envelope) => void;
 }
 
 /** The fields of a process document whose padding is reported (long log lines are common and benign). */
@@ -64,6 +75,8 @@ interface Group {
   last: number;
   lastEnv: Envelope;
   timer: NodeJS.Timeout;
+  /** Written under `dockward` beside the finding's own fields (a risk alert's `risk`). */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -77,8 +90,7 @@ interface Group {
 export class Detector {
   private readonly byKind = new Map<Kind, RuleIndex<Rule>>();
   private readonly groups = new Map<string, Group>();
-  private readonly base: Record<string, unknown>;
-  private readonly index: string;
+  private readonly streams: Record<Rule['class'], { base: Record<string, unknown>; index: string }>;
   private readonly budget: EvaluationBudget;
 
   constructor(
@@ -91,8 +103,8 @@ export class Detector {
   ) {
     this.setRules(rules);
     this.budget = new EvaluationBudget(cfg.budget_per_container, cfg.budget_per_container * 2);
-    this.base = baseFields('logs', DATASET, namespace);
-    this.index = streamName('logs', DATASET, namespace);
+    const stream = (ds: string) => ({ base: baseFields('logs', ds, namespace), index: streamName('logs', ds, namespace) });
+    this.streams = { alert: stream(DATASETS.alert), signal: stream(DATASETS.signal) };
   }
 
   /** Replaces the rules; open groups keep counting under their rule id. */
@@ -166,9 +178,12 @@ export class Detector {
     }
   }
 
-  /** A finding no rule produced (a sustained anomaly score), grouped and alerted like a rule's. */
-  raise(rule: Rule, env: Envelope): void {
-    this.finding(rule, env);
+  /**
+   * A finding no rule produced (a sustained anomaly score, a risk score over its threshold),
+   * grouped and alerted like a rule's; `extra` is written under `dockward` in its first alert.
+   */
+  raise(rule: Rule, env: Envelope, extra?: Record<string, unknown>): void {
+    this.finding(rule, env, extra);
   }
 
   /** Closes every open group now (shutdown): summaries are sent rather than lost. */
@@ -176,8 +191,9 @@ export class Detector {
     for (const g of [...this.groups.values()]) this.close(g);
   }
 
-  private finding(rule: Rule, env: Envelope): void {
+  private finding(rule: Rule, env: Envelope, extra?: Record<string, unknown>): void {
     this.telemetry.ruleMatches.inc({ rule: rule.id });
+    this.options.onFinding?.(rule, env);
     const containerId = containerOf(env.doc);
     const key = `${rule.id}\u0000${containerId}`;
     const now = Date.now();
@@ -190,17 +206,26 @@ export class Detector {
     }
     const timer = setTimeout(() => this.close(this.groups.get(key)!), this.cfg.window);
     timer.unref();
-    const group: Group = { rule, start: now, first: env.doc, firstEnv: env, count: 1, last: now, lastEnv: env, timer };
+    const group: Group = { rule, start: now, first: env.doc, firstEnv: env, count: 1, last: now, lastEnv: env, timer, extra };
     this.groups.set(key, group);
-    this.telemetry.alerts.inc({ rule: rule.id });
-    this.emit(this.alert(group, false));
+    this.send(group, false);
+  }
+
+  private send(g: Group, summary: boolean): void {
+    if (g.rule.class === 'signal') {
+      if (!summary) signalsOpened(this.telemetry).inc({ rule: g.rule.id });
+      (this.options.emitSignal ?? this.emit)(this.alert(g, summary));
+      return;
+    }
+    if (!summary) this.telemetry.alerts.inc({ rule: g.rule.id });
+    this.emit(this.alert(g, summary));
   }
 
   private close(g: Group): void {
     clearTimeout(g.timer);
     const containerId = containerOf(g.first);
     this.groups.delete(`${g.rule.id}\u0000${containerId}`);
-    if (g.count > 1) this.emit(this.alert(g, true));
+    if (g.count > 1) this.send(g, true);
   }
 
   private alert(g: Group, summary: boolean): Envelope {
@@ -210,13 +235,14 @@ export class Detector {
     const container = field(doc, 'container');
     const what = text(field(field(doc, 'process'), 'command_line')) ?? text(field(field(doc, 'file'), 'path')) ?? text(field(doc, 'message')) ?? '';
     const groupId = deterministicId(r.id, containerOf(doc), g.start);
+    const stream = this.streams[r.class];
     return {
-      index: this.index,
+      index: stream.index,
       id: deterministicId(groupId, summary ? 'summary' : 'first'),
       doc: {
         '@timestamp': new Date(summary ? g.last : g.start).toISOString(),
         message: `${r.name} in ${text(field(container, 'name')) ?? 'the host'}${summary ? ` (${g.count} times)` : ''}: ${what.slice(0, 300)}`,
-        event: { kind: 'alert', category: ['intrusion_detection'], type: ['info'], severity: SEVERITY[r.severity], risk_score: r.risk_score, dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
+        event: { kind: r.class, category: ['intrusion_detection'], type: ['info'], severity: SEVERITY[r.severity], risk_score: r.risk_score, dataset: DATASETS[r.class], module: 'dockward', created: new Date().toISOString() },
         rule: { id: r.id, name: r.name, ruleset: 'dockward', version: String(r.version), description: r.description, reference: r.references.length ? r.references : undefined },
         threat: threatFields(r.tactics, r.techniques),
         container: doc.container,
@@ -224,7 +250,8 @@ export class Detector {
         file: doc.file,
         tags: r.tags.length ? r.tags : undefined,
         dockward: {
-          alert: {
+          ...g.extra,
+          [r.class]: {
             group_id: groupId,
             count: g.count,
             first_seen: new Date(g.start).toISOString(),
@@ -236,7 +263,7 @@ export class Detector {
             matched: g.rule.explain?.(doc),
           },
         },
-        ...this.base,
+        ...stream.base,
       },
     };
   }
@@ -250,20 +277,6 @@ function field(o: unknown, key: string): unknown {
 /** The container a document is about, for grouping and reports ('host' when it names none). */
 function containerOf(doc: Doc): string {
   return text(field(field(doc, 'container'), 'id')) ?? 'host';
-}
-
-/** At most this much of the hidden middle is scanned: the report needs one run, not all of them. */
-const PAD_SCAN = 256 * 1024;
-
-/**
- * True when the part of a long value that the rules did not see looks like padding: a run of
- * PAD_RUN equal characters (`"$(printf '%17000s')…"`; a long real command line, a Java classpath,
- * has none), or the marker of a cut made where the arguments were read that found such a run.
- */
-export function hidesPadding(values: unknown[]): boolean {
-  const text = values.filter((v): v is string => typeof v === 'string').join(' ');
-  if (text.includes(PADDING_NOTE)) return true;
-  return hasRun(text.slice(MATCH_HEAD, Math.min(text.length - MATCH_TAIL, MATCH_HEAD + PAD_SCAN)));
 }
 
 /**

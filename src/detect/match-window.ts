@@ -12,6 +12,7 @@
  * This is what bounds rule evaluation per document (review finding M2): each rule runs over at most
  * MAX_MATCH characters per field, whatever the document holds.
  */
+import { hasRun, PADDING_NOTE } from '../enrich/args';
 import type { Doc } from './condition';
 
 export const MATCH_HEAD = 4096;
@@ -133,4 +134,18 @@ export function fieldView(doc: Doc, field: string, get: (d: Doc) => unknown[]): 
   let v = scope.views.get(field);
   if (!v) scope.views.set(field, (v = new View(get(doc))));
   return v;
+}
+
+/** At most this much of the hidden middle is scanned: the report needs one run, not all of them. */
+const PAD_SCAN = 256 * 1024;
+
+/**
+ * True when the part of a long value that the rules did not see looks like padding: a run of
+ * PAD_RUN equal characters (`"$(printf '%17000s')…"`; a long real command line, a Java classpath,
+ * has none), or the marker of a cut made where the arguments were read that found such a run.
+ */
+export function hidesPadding(values: unknown[]): boolean {
+  const text = values.filter((v): v is string => typeof v === 'string').join(' ');
+  if (text.includes(PADDING_NOTE)) return true;
+  return hasRun(text.slice(MATCH_HEAD, Math.min(text.length - MATCH_TAIL, MATCH_HEAD + PAD_SCAN)));
 }

@@ -6,13 +6,10 @@ import { VERSION } from '../version';
 import { dockwardMappings, replaceType, TYPE_FALLBACKS } from './mappings';
 import type { SetupContext, SetupStep, StepResult } from './step';
 import { optionalComponents } from './optional-components';
+import { STREAMS } from './streams';
 
-/** Every data stream dockward writes, as [type, dataset]. */
-export const STREAMS: Array<['logs' | 'metrics', string]> = [
-  ['logs', 'dockward.container'], ['logs', 'dockward.event'], ['logs', 'dockward.process'], ['logs', 'dockward.network'],
-  ['logs', 'dockward.file'], ['logs', 'dockward.config'], ['logs', 'dockward.posture'], ['logs', 'dockward.alert'], ['logs', 'dockward.audit'],
-  ['logs', 'dockward.internal'], ['logs', 'dockward.deadletter'], ['metrics', 'dockward.stats'], ['metrics', 'dockward.anomaly'],
-];
+/** Every data stream dockward writes, as [type, dataset] (from the stream catalog). */
+export { STREAMS };
 const SETTINGS = 'dockward@settings';
 const MAPPINGS = 'dockward@mappings';
 /** Above the stack's built-in logs-*-* / metrics-*-* (100), below a user's own overrides. */

@@ -1,18 +1,12 @@
 import type { IlmPutLifecycleRequest, IndicesPutDataLifecycleRequest } from '@elastic/elasticsearch/lib/api/types';
 import type { RetentionConfig } from './setup-config';
 
-export type RetentionClass = 'logs' | 'stats' | 'alerts' | 'config' | 'audit';
+import { retentionOf, type RetentionClass } from './streams';
 
-/** Which retention each stream gets: findings and the record of what was done outlive raw logs. */
-export function retentionClass(dataset: string): RetentionClass {
-  switch (dataset) {
-    case 'dockward.stats': return 'stats';
-    case 'dockward.alert': return 'alerts';
-    case 'dockward.config': case 'dockward.posture': return 'config';
-    case 'dockward.audit': return 'audit';
-    default: return 'logs';
-  }
-}
+export type { RetentionClass } from './streams';
+
+/** Which retention each stream gets (the stream catalog's, src/setup/streams.ts). */
+export const retentionClass = retentionOf;
 
 export const policyName = (c: RetentionClass): string => `dockward-${c}`;
 

@@ -1,12 +1,12 @@
 import type { Client } from '@elastic/elasticsearch';
-import { STREAMS } from './index-templates';
+import { RETENTION_CLASSES, STREAMS } from './streams';
 import { hashOf, putIfChanged, reasonOf, skipped } from './hashed';
 import { dataLifecycle, ilmPolicy, lifecycleComponent, retentionClass, type RetentionClass } from './lifecycle-defs';
 import { defaultAssetOptions, type RetentionConfig } from './setup-config';
 import type { SetupContext, SetupStep, StepResult } from './step';
 
 const STEP = 'lifecycle';
-const CLASSES: RetentionClass[] = ['logs', 'stats', 'alerts', 'config', 'audit'];
+const CLASSES: readonly RetentionClass[] = RETENTION_CLASSES;
 
 /** null when the API answers; otherwise why it cannot be used here. */
 async function probe(client: Client, path: string): Promise<string | null> {

@@ -51,6 +51,21 @@ export const ECS_FIELDS = [
   'source.ip', 'source.port', 'destination.ip', 'destination.port', 'network.transport', 'network.type', 'network.direction', 'network.iana_number',
 ] as const;
 
+/** The fields of a finding, alert or signal (the detector writes the same shape for both). */
+const FINDING_FIELDS: Record<string, Record<string, unknown>> = {
+  group_id: { type: 'keyword' },
+  count: { type: 'long' },
+  first_seen: { type: 'date' },
+  last_seen: { type: 'date' },
+  summary: { type: 'boolean' },
+  severity: { type: 'keyword' },
+  // The kind of document the finding rests on (log, process, file, …): the responder's evidence.
+  evidence: { type: 'keyword' },
+  'source.index': { type: 'keyword' },
+  'source.id': { type: 'keyword' },
+  matched: { ...FLATTENED },
+};
+
 /** dockward's own fields, outside ECS. */
 export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   stream: { type: 'keyword' },
@@ -142,17 +157,14 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   ...Object.fromEntries(ANOMALY_SIGNALS.flatMap((sig) => ['below', 'extreme'].map((f) => [`dockward.anomaly.signals.${sig}.${f}`, { type: 'boolean' }]))),
   // A JSON log line's own fields, parsed by the container-logs pipeline; any keys, one mapping.
   'dockward.json': { ...FLATTENED },
-  'dockward.alert.group_id': { type: 'keyword' },
-  'dockward.alert.count': { type: 'long' },
-  'dockward.alert.first_seen': { type: 'date' },
-  'dockward.alert.last_seen': { type: 'date' },
-  'dockward.alert.summary': { type: 'boolean' },
-  'dockward.alert.severity': { type: 'keyword' },
-  // The kind of document the alert rests on (log, process, file, …): the responder's evidence.
-  'dockward.alert.evidence': { type: 'keyword' },
-  'dockward.alert.source.index': { type: 'keyword' },
-  'dockward.alert.source.id': { type: 'keyword' },
-  'dockward.alert.matched': { ...FLATTENED },
+  // Alerts and signals carry one shape, under dockward.alert or dockward.signal (src/detect/detector.ts).
+  ...Object.fromEntries(['alert', 'signal'].flatMap((c) => Object.entries(FINDING_FIELDS).map(([f, m]) => [`dockward.${c}.${f}`, m]))),
+  // A risk threshold alert: the score and the signals and alerts that led there (src/detect/risk.ts).
+  ...Object.fromEntries(['score', 'threshold', 'rearm', 'anomaly', 'contributors.points'].map((f) => [`dockward.risk.${f}`, { type: 'float' }])),
+  ...Object.fromEntries(['findings', 'contributors_total', 'contributors.count'].map((f) => [`dockward.risk.${f}`, { type: 'long' }])),
+  ...Object.fromEntries(['contributors.rule_id', 'contributors.class', 'contributors.severity', 'contributors.techniques'].map((f) => [`dockward.risk.${f}`, { type: 'keyword' }])),
+  'dockward.risk.contributors.rule_name': { type: 'keyword', ignore_above: 1024 },
+  ...Object.fromEntries(['first_seen', 'last_seen', 'contributors.first_seen', 'contributors.last_seen'].map((f) => [`dockward.risk.${f}`, { type: 'date' }])),
   // The responder's decision, written into the alert; the audit document holds the rest.
   ...Object.fromEntries(['audit_id', 'audit_index', 'action', 'mode', 'outcome'].map((f) => [`dockward.alert.response.${f}`, { type: 'keyword' }])),
   ...Object.fromEntries(['action', 'mode', 'outcome', 'networks', 'alert.index', 'alert.id', 'alert.group_id'].map((f) => [`dockward.response.${f}`, { type: 'keyword' }])),

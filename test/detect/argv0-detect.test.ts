@@ -26,6 +26,8 @@ describe('argv[0] spoofed in a container (exec -a), kernel process events', () =
   const { docker } = engines();
   const es = adminClient();
   const ns = newNamespace('argv');
+  // dockward-net-tool is a building block (class: signal): it lands beside the alerts, in the signal stream.
+  const findings = `logs-dockward.alert-${ns},logs-dockward.signal-${ns}`;
   let dw: DockwardProcess;
 
   before(async () => {
@@ -49,7 +51,7 @@ describe('argv[0] spoofed in a container (exec -a), kernel process events', () =
     let alerts: Alert[] = [];
     let flagged: ProcDoc[] = [];
     while (Date.now() < end) {
-      alerts = await fetchAll<Alert>(es, `logs-dockward.alert-${ns}`, { term: { 'container.id': id } }).catch(() => []);
+      alerts = await fetchAll<Alert>(es, findings, { term: { 'container.id': id } }).catch(() => []);
       // Searchable: the flag is mapped (the templates are dynamic: false).
       flagged = await fetchAll<ProcDoc>(es, `logs-dockward.process-${ns}`, { bool: { filter: [{ term: { 'container.id': id } }, { term: { 'dockward.process.argv0_mismatch': true } }, { term: { 'event.type': 'start' } }] } }).catch(() => []);
       if (want.every((r) => alerts.some((a) => a.rule.id === r)) && flagged.length >= 2) break;
@@ -75,6 +77,7 @@ describe('argv[0] spoofed in a container (exec -a), top polling alone', () => {
   const { docker } = engines();
   const es = adminClient();
   const ns = newNamespace('argvp');
+  const findings = `logs-dockward.alert-${ns},logs-dockward.signal-${ns}`;
   let dw: DockwardProcess;
 
   before(async () => {
@@ -97,7 +100,7 @@ describe('argv[0] spoofed in a container (exec -a), top polling alone', () => {
     let alerts: Alert[] = [];
     let nc: ProcDoc | undefined;
     while (Date.now() < end) {
-      alerts = await fetchAll<Alert>(es, `logs-dockward.alert-${ns}`, { term: { 'container.id': id } }).catch(() => []);
+      alerts = await fetchAll<Alert>(es, findings, { term: { 'container.id': id } }).catch(() => []);
       nc = (await fetchAll<ProcDoc>(es, `logs-dockward.process-${ns}`, { term: { 'container.id': id } }).catch(() => [])).find((d) => d.process.name === 'nc');
       if (nc && ['dockward-net-tool', 'dockward-argv0-masquerade'].every((r) => alerts.some((a) => a.rule.id === r))) break;
       await new Promise((r) => setTimeout(r, 500));

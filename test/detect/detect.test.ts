@@ -15,13 +15,16 @@ describe('detection end to end (attack lab on the real engines)', () => {
   const es = adminClient();
   const ns = newNamespace('det');
   const index = `logs-dockward.alert-${ns}`;
+  // Building blocks (class: signal: dockward-net-tool, dockward-interactive-exec) land in the signal stream.
+  const signals = `logs-dockward.signal-${ns}`;
   let dw: DockwardProcess;
 
-  /** Waits until the container's alerts include every one of `ruleIds`. */
+  /** Waits until the container's findings (alerts and signals) include every one of `ruleIds`. */
   async function alertsFor(id: string, ruleIds: string[], timeoutMs = 30_000): Promise<Alert[]> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const a = await fetchAll<Alert>(es, index, { term: { 'container.id': id } });
+      // A stream created a moment ago may have no started shard yet (no_shard_available): not yet, not a failure.
+      const a = await fetchAll<Alert>(es, `${index},${signals}`, { term: { 'container.id': id } }).catch(() => []);
       if (ruleIds.every((r) => a.some((x) => x.rule.id === r))) return a;
       if (Date.now() > end) throw new Error(`expected ${ruleIds} for ${id.slice(0, 12)}, got ${a.map((x) => x.rule.id)}\n${dw.log.slice(-1500)}`);
       await new Promise((r) => setTimeout(r, 500));
@@ -58,6 +61,8 @@ describe('detection end to end (attack lab on the real engines)', () => {
     const a = await alertsFor(id, ['dockward-scanner', 'dockward-scan-output', 'dockward-net-tool'], 45_000);
     assert.ok(a.every((x) => x.threat.technique.id.includes('T1046')));
     assert.ok(a.every((x) => x.threat.technique.name.includes('Network Service Discovery')));
+    const tool = await fetchAll<Alert & { event: { kind: string } }>(es, signals, { bool: { filter: [{ term: { 'container.id': id } }, { term: { 'rule.id': 'dockward-net-tool' } }] } });
+    assert.ok(tool.length > 0 && tool.every((x) => x.event.kind === 'signal'), 'a network tool alone is a signal, not an alert');
   });
 
   it('exec attacks: nc -e reverse shell, curl|sh of a script served inside the container, an interactive shell', async () => {

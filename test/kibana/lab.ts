@@ -76,6 +76,10 @@ export async function startLab(es: Client): Promise<Lab> {
     // A summary (count > 1) follows the first scan-output alert once the 4 s window closes.
     wait(attack, 'logs-dockward.alert', 1, a, { bool: { filter: [{ term: { 'rule.id': 'dockward-scan-output' } }, { range: { 'dockward.alert.count': { gt: 1 } } }] } }),
     wait(attack, 'logs-dockward.alert', 1, a, { term: { 'container.name': `${attack}-hostpid` } }),
+    // Alert triage's building-block panels: the scan container's signals (nmap is a network tool,
+    // chmod +x in /tmp, the tty exec) and the risk alert they add up to with its alerts.
+    wait(attack, 'logs-dockward.signal', 1, a, { term: { 'container.name': `${attack}-scan` } }),
+    wait(attack, 'logs-dockward.alert', 1, a, { term: { 'rule.id': 'dockward-risk-threshold' } }),
     wait(attack, 'logs-dockward.process', 2, a, { term: { 'event.provider': 'exec' } }),
     // A process start seen by the host: the kernel's where it runs (it then answers for processes
     // started after its subscription, so polling writes none for these containers), else polling's.
