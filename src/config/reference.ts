@@ -54,6 +54,8 @@ const EXAMPLES: Record<string, string> = {
   'elasticsearch.api_key': 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==',
   'elasticsearch.ssl.certificate_authorities': '[/etc/dockward/ca.crt]',
   namespace: 'prod',
+  // Under the default threshold (100): rearm must stay below it.
+  'detect.risk.rearm': '40',
   state_dir: '/var/lib/dockward',
   'collectors.logs.include_names': '[web-*, api]',
   'collectors.logs.exclude_names': '["*-sidecar"]',

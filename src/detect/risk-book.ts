@@ -81,21 +81,31 @@ export class RiskBook {
    */
   add(id: string, add: Addition, now: number): Crossing | undefined {
     const entry = this.touch(id);
-    this.prune(entry, now);
-    if (!entry.armed && this.sum(entry, now) < this.limits.rearm) entry.armed = true;
+    // One pass over the contributors (the hot path: every finding): decay, forget, sum.
+    let score = 0;
+    let decayed = 0;
+    for (const [k, v] of entry.contributors) {
+      const x = this.valueAt(v, now);
+      if (x < FORGET_BELOW) entry.contributors.delete(k);
+      else {
+        score += x;
+        if (k === add.id) decayed = x;
+      }
+    }
+    if (!entry.armed && score < this.limits.rearm) entry.armed = true;
     const have = entry.contributors.get(add.id);
     if (have) {
-      const decayed = this.valueAt(have, now);
       have.value = Math.max(decayed, add.points);
       have.at = now;
       have.last = now;
       have.count++;
+      score += have.value - decayed;
     } else {
-      if (entry.contributors.size >= this.limits.maxContributors) this.dropSmallest(entry, now);
+      if (entry.contributors.size >= this.limits.maxContributors) score -= this.dropSmallest(entry, now);
       const { points, ...rest } = add;
       entry.contributors.set(add.id, { ...rest, value: points, at: now, first: now, last: now, count: 1 });
+      score += points;
     }
-    const score = this.sum(entry, now);
     if (entry.armed && score >= this.limits.threshold) {
       entry.armed = false;
       return { container: entry, score };
@@ -121,7 +131,7 @@ export class RiskBook {
     const entry = this.touch(c.id);
     entry.armed = c.armed;
     for (const k of c.contributors.values()) {
-      if (entry.contributors.size >= this.limits.maxContributors) this.dropSmallest(entry, now);
+      if (entry.contributors.size >= this.limits.maxContributors) void this.dropSmallest(entry, now);
       entry.contributors.set(k.id, k);
     }
     this.prune(entry, now);
@@ -161,16 +171,17 @@ export class RiskBook {
     for (const [k, v] of c.contributors) if (this.valueAt(v, now) < FORGET_BELOW) c.contributors.delete(k);
   }
 
-  private dropSmallest(c: ContainerRisk, now: number): void {
+  /** Drops the contributor worth least now; returns its points. */
+  private dropSmallest(c: ContainerRisk, now: number): number {
     let min: string | undefined;
     let minValue = Infinity;
     for (const [k, v] of c.contributors) {
       const x = this.valueAt(v, now);
       if (x < minValue) [min, minValue] = [k, x];
     }
-    if (min !== undefined) {
-      c.contributors.delete(min);
-      this.evictedContributors++;
-    }
+    if (min === undefined) return 0;
+    c.contributors.delete(min);
+    this.evictedContributors++;
+    return minValue;
   }
 }

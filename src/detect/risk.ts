@@ -61,6 +61,9 @@ export class RiskScore {
   private evicted = { containers: 0, contributors: 0 };
   /** Something changed since the last save: an idle host does not rewrite the file every interval. */
   private dirty = false;
+  private lastSize = -1;
+  /** Label children looked up once: a labelled inc() hashes its labels on every call. */
+  private readonly byClass: Partial<Record<Addition['cls'], { inc(): void }>> = {};
 
   constructor(
     private readonly cfg: RiskConfig,
@@ -127,7 +130,7 @@ export class RiskScore {
 
   private add(id: string, container: Doc | undefined, add: Addition, env: Envelope): void {
     const now = this.now();
-    this.metrics.findings.inc({ class: add.cls });
+    (this.byClass[add.cls] ??= this.metrics.findings.labels(add.cls)).inc();
     const crossing = this.book.add(id, add, now);
     this.dirty = true;
     this.count();
@@ -145,7 +148,7 @@ export class RiskScore {
 
   /** Keeps the gauge and the eviction counters in step with the book. */
   private count(): void {
-    this.metrics.containers.set(this.book.size);
+    if (this.book.size !== this.lastSize) this.metrics.containers.set((this.lastSize = this.book.size));
     const dc = this.book.evictedContainers - this.evicted.containers;
     const dk = this.book.evictedContributors - this.evicted.contributors;
     if (dc > 0) this.metrics.evicted.inc({ what: 'container' }, dc);
