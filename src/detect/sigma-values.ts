@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import { getter, type Doc, type Matcher } from './condition';
+import { canonicalLiteral } from './canonical';
 import { fieldView } from './match-window';
 import { literalsOn, regexLiterals, withReq } from './prefilter';
 
@@ -94,7 +95,7 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   if (type === 're') tests = values.map((v) => regexTest(String(v), reFlags, fail));
   else if (type === 'cidr') tests = values.map((v) => cidrTest(String(v), fail));
   else if (type) tests = values.map((v) => numericTest(type, v, fail));
-  else tests = stringTests(values as Array<string | number | boolean>, mods, keyword, cased, target.name !== undefined, fail);
+  else tests = stringTests(values as Array<string | number | boolean>, mods, keyword, cased, target, fail);
 
   const combine = mods.includes('all') ? (f: (t: Test) => boolean) => tests.every(f) : (f: (t: Test) => boolean) => tests.some(f);
   const match: Matcher = (d: Doc) => {
@@ -111,7 +112,8 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   return withReq(match, !getName && lits ? literalsOn(target.field, lits) : undefined);
 }
 
-function stringTests(values: Array<string | number | boolean>, mods: string[], keyword: boolean, cased: boolean, fallback: boolean, fail: (m: string) => never): Test[] {
+function stringTests(values: Array<string | number | boolean>, mods: string[], keyword: boolean, cased: boolean, target: Target, fail: (m: string) => never): Test[] {
+  const fallback = target.name !== undefined;
   return values.map((v) => {
     // Numbers and booleans compare as their text; only strings carry wildcards.
     let exp: Pattern[] = [typeof v === 'string' ? wildcards(v) : { toks: [{ k: 'lit', s: String(v) }], start: true, end: true }];
@@ -129,6 +131,9 @@ function stringTests(values: Array<string | number | boolean>, mods: string[], k
         });
       }
     }
+    // The value's literal parts in the spelling the field's text has (canonical.ts); a part that
+    // was only quotes is gone from the text too.
+    exp = exp.map((p) => ({ ...p, toks: p.toks.map((t) => (t.k === 'lit' ? { k: 'lit' as const, s: canonicalPart(target.field, t.s) } : t)).filter((t) => t.k !== 'lit' || t.s !== '') }));
     const preds = exp.map((p) => compilePattern(p, cased));
     const names = fallback ? exp.map((p) => nameFallback(p)).filter((p): p is Pattern => !!p).map((p) => compilePattern(p, cased)) : [];
     const longest = exp.map((p) => p.toks.filter((t): t is { k: 'lit'; s: string } => t.k === 'lit').map((t) => t.s).sort((a, b) => b.length - a.length)[0]);
@@ -219,6 +224,11 @@ function nameFallback(p: Pattern): Pattern | undefined {
     return toks.length ? { toks, start: true, end: p.end } : undefined;
   }
   return p;
+}
+
+function canonicalPart(field: string, s: string): string {
+  const c = canonicalLiteral(field, s);
+  return c === s || c.trim() !== '' ? c : '';
 }
 
 function compilePattern(p: Pattern, cased: boolean): Pred {
