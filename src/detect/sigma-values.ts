@@ -2,8 +2,8 @@ import { BlockList, isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import { getter, type Doc, type Matcher } from './condition';
 import { canonicalLiteral } from './canonical';
-import { fieldView } from './match-window';
-import { literalsOn, regexLiterals, withReq } from './prefilter';
+import { fieldView, type FieldView } from './match-window';
+import { anyOf, literalsOn, regexLiterals, withReq } from './prefilter';
 
 /**
  * One Sigma field test (`Field|mod|mod: value or list`) compiled to a Matcher, with Sigma's value
@@ -26,6 +26,8 @@ export class SigmaError extends Error {
 export interface Target {
   field: string;
   name?: string;
+  /** Other fields that may hold the value instead (ECS user.name and process.user.name): any of them matches. */
+  also?: string[];
 }
 
 type Tok = { k: 'lit'; s: string } | { k: '*' } | { k: '?' } | { k: 'dash' };
@@ -78,7 +80,8 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   const get = getter(field);
   const name = target.name;
   const getName = name ? getter(name) : undefined;
-  const view = (d: Doc) => fieldView(d, field, get);
+  const also = (target.also ?? []).map((f) => ({ f, get: getter(f) }));
+  const view = also.length === 0 ? (d: Doc) => fieldView(d, field, get) : (d: Doc) => joinViews([fieldView(d, field, get), ...also.map((a) => fieldView(d, a.f, a.get))]);
   const nameView = getName && name ? (d: Doc) => fieldView(d, name, getName) : undefined;
   if (values.includes(null)) {
     if (values.length > 1 || mods.length) fail('null stands alone, without modifiers');
@@ -109,7 +112,13 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   if (mods.includes('neq')) return (d) => !match(d);
   // With a name fallback the value may be absent and the name match instead: no requirement then.
   const lits = tests.every((t) => t.lits) ? tests.flatMap((t) => t.lits!) : undefined;
-  return withReq(match, !getName && lits ? literalsOn(target.field, lits) : undefined);
+  return withReq(match, !getName && lits ? anyOf([target.field, ...also.map((a) => a.f)].map((f) => literalsOn(f, lits))) : undefined);
+}
+
+/** The values and texts of several fields as one field's. */
+function joinViews(views: FieldView[]): Pick<FieldView, 'values' | 'texts' | 'lower'> {
+  if (views.length === 1) return views[0];
+  return { values: views.flatMap((v) => v.values), texts: views.flatMap((v) => v.texts), lower: () => views.flatMap((v) => v.lower()) };
 }
 
 function stringTests(values: Array<string | number | boolean>, mods: string[], keyword: boolean, cased: boolean, target: Target, fail: (m: string) => never): Test[] {
