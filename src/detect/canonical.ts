@@ -5,8 +5,8 @@
  * for the plain spelling. Only the text rules see is canonical; documents keep what was run.
  *
  * Command texts (process.command_line, process.args, and the parent's):
- *   - `'` and `"` are dropped, and so is a `\` inside a word (`c\url`): quoting joins characters
- *     into words, it does not change them;
+ *   - `'` and `"` are dropped, and so is a `\` inside a word before a letter (`c\url`): quoting
+ *     joins characters into words, it does not change them (`\x63`, an escape, is kept);
  *   - `$(which sh)`, `$(command -v sh)` and `` `which sh` `` stand for what they print: `sh`;
  *   - paths: `//` and `/./` become `/` (`://` is kept: a URL is not a path);
  *   - runs of spaces and tabs become one space (a newline stays: it separates commands);
@@ -63,7 +63,8 @@ const WRAPPER_VALUES: Record<string, readonly string[]> = {
 };
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'mksh', 'busybox']);
 
-const QUOTES = /["']|(?<=\w)\\(?=\w)/g;
+// An escape such as \x63 or \033 (in $'…', printf, echo -e) stands for another character: kept.
+const QUOTES = /["']|(?<=\w)\\(?=[A-Za-z_])(?!x[0-9A-Fa-f])/g;
 const HAS_QUOTE = /["'\\]/;
 const HAS_BLANKS = /[\t\v\f\r]| {2}/;
 const WHICH = /\$\(\s*(?:which|command\s+-v|type\s+-[pP])\s+([\w./-]+)\s*\)|`\s*(?:which|command\s+-v)\s+([\w./-]+)\s*`/g;
