@@ -65,7 +65,8 @@ export function requirement(c: Condition, ctx: CompileContext, seen: string[] = 
     const literals = regexLiterals(leaf.regex);
     return literals ? [{ field: leaf.field, literals }] : undefined;
   }
-  const value = leaf.contains ?? leaf.startswith ?? leaf.endswith ?? leaf.equals;
+  // A value `in` a list equals one of its members, so it contains one: a list is literals too.
+  const value = leaf.contains ?? leaf.startswith ?? leaf.endswith ?? leaf.equals ?? leaf.in;
   if (value === undefined) return undefined;
   const resolve = (v: unknown): unknown[] => (typeof v === 'string' && v.startsWith('@') && ctx.lists[v.slice(1)] ? ctx.lists[v.slice(1)] : [v]);
   const values = (Array.isArray(value) ? value : [value]).flatMap(resolve);
