@@ -8,6 +8,8 @@ import { runCommand } from './run';
 import { setupCommand } from './setup';
 import { exportDashboards } from '../kibana/export';
 import { ruleFileJsonSchema } from '../detect/rule-schema';
+import { coverageTable } from '../detect/coverage-table';
+import { BUILTIN_RULES, loadRules } from '../detect/rules';
 import { notifyTestCommand } from './notify';
 import { rulesCommand } from './rules';
 import { registerDeployCommands } from './config';
@@ -61,6 +63,11 @@ for (const action of ['lint', 'test', 'list'] as const) {
 withGlobals(program.command('notify').description('notifications').command('test <route>').description('send a sample alert through one route now and print each attempt')).action(
   (route: string, opts) => notifyTestCommand(route, opts),
 );
+
+rules
+  .command('coverage')
+  .description('print the ATT&CK coverage table of the built-in pack (docs/rules.md)')
+  .action(() => void process.stdout.write(coverageTable(loadRules([BUILTIN_RULES]).rules) + '\n'));
 
 rules
   .command('schema')

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { RE2JS } from 're2js';
+import { canonicalLiteral } from './canonical';
 import { fieldView } from './match-window';
 
 export { MATCH_HEAD, MATCH_TAIL, MAX_MATCH } from './match-window';
@@ -15,7 +16,8 @@ export { MATCH_HEAD, MATCH_TAIL, MAX_MATCH } from './match-window';
  * backtrack catastrophically), cidr, gt, gte, lt, lte, exists. A field holding an array matches
  * when any element does; objects are not values. A field with more than MAX_MATCH characters of
  * text is matched on its first MATCH_HEAD and last MATCH_TAIL characters (match-window.ts; the
- * document keeps it whole).
+ * document keeps it whole); command lines, arguments and paths in their canonical spelling
+ * (canonical.ts), values and literals alike.
  */
 export type Scalar = string | number | boolean;
 export interface Leaf {
@@ -132,7 +134,8 @@ function compileLeaf(leaf: Leaf, ctx: CompileContext, path: Array<string | numbe
   // "@name" stands for the list of that name (for `in` it must exist; elsewhere a string that names
   // no list is taken literally).
   const resolved = (v: unknown): unknown => (typeof v === 'string' && v.startsWith('@') && ctx.lists[v.slice(1)] ? ctx.lists[v.slice(1)] : v);
-  const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [resolved(v)]).flat().map((x) => norm(x));
+  // Values are spelled as the field's text is (canonical.ts): a rule written `/etc//shadow` meets `/etc/shadow`.
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [resolved(v)]).flat().map((x) => norm(canonicalLiteral(field, String(x))));
   // The field's text as the rules see it (cut, shared by every rule on the document), in the case
   // the operator compares in.
   const texts: (d: Doc) => string[] = nocase ? (d) => fieldView(d, field, get).lower() : (d) => fieldView(d, field, get).texts;

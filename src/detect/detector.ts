@@ -7,7 +7,7 @@ import type { TamperReport } from '../collect/collector';
 import { getter, type Doc } from './condition';
 import { threatFields } from './attack';
 import { EvaluationBudget } from './budget';
-import { fieldView, hidesPadding, inDocument, MATCH_HEAD, MATCH_TAIL, scalarText as text } from './match-window';
+import { fieldView, hidesPadding, inDocument, MATCH_HEAD, MATCH_TAIL, MAX_MATCH, scalarText as text } from './match-window';
 import { RuleIndex } from './prefilter';
 import { kindOf, type Kind, type Rule } from './rules';
 import { riskConfig } from './risk';
@@ -161,13 +161,17 @@ export class Detector {
     this.budget.spend(container, performance.now() - t0);
   }
 
-  /** Reports a process document whose command line or arguments the rules saw only in part. */
+  /**
+   * Reports a process document whose command line or arguments were padded past the match window:
+   * an attempt even where canonical spelling collapsed the padding and the rules saw it whole.
+   */
   private padded(doc: Doc, env: Envelope): void {
     const cut = PADDED_FIELDS.map((f, i) => ({ field: f, view: fieldView(doc, f, PADDED_GETTERS[i]), i }))
-      .filter((x) => x.view.cut && hidesPadding(PADDED_GETTERS[x.i](doc)));
+      .filter((x) => x.view.length > MAX_MATCH && hidesPadding(PADDED_GETTERS[x.i](doc)));
     if (cut.length === 0) return;
     const what = cut.map((x) => `${x.field} ${x.view.length} chars${x.view.values.length > 1 ? ` in ${x.view.values.length} values` : ''}`).join(', ');
-    this.options.onPadded!({ container: containerOf(doc), kind: 'cmdline-padding', detail: `${what}: rules matched the first ${MATCH_HEAD} and last ${MATCH_TAIL} only` }, env);
+    const seen = cut.some((x) => x.view.cut) ? `rules matched the first ${MATCH_HEAD} and last ${MATCH_TAIL} only` : 'the padding collapsed in canonical spelling: rules matched it whole';
+    this.options.onPadded!({ container: containerOf(doc), kind: 'cmdline-padding', detail: `${what}: ${seen}` }, env);
   }
 
   private safely(rule: Rule | undefined, env: Envelope, fn: () => void): void {

@@ -13,12 +13,15 @@
  * MAX_MATCH characters per field, whatever the document holds.
  */
 import { hasRun, PADDING_NOTE } from '../enrich/args';
+import { canonicalizer } from './canonical';
 import type { Doc } from './condition';
 
 export const MATCH_HEAD = 4096;
 export const MATCH_TAIL = 4096;
 /** Fields with more text than this are cut to their head and tail. */
 export const MAX_MATCH = MATCH_HEAD + MATCH_TAIL;
+/** Fields longer than this are cut to their windows before they are spelled canonically (canonical.ts). */
+const CANONICAL_LIMIT = 4 * MAX_MATCH;
 /** Stands where text was left out: a newline, which `.` in a regex does not cross. */
 export const CUT_MARK = '\n';
 
@@ -27,7 +30,7 @@ export interface FieldView {
   readonly values: unknown[];
   /** The text of the scalar values (objects are not values), cut as described above. */
   readonly texts: string[];
-  /** Characters of text before cutting. */
+  /** Characters of text as the document has it (before canonical spelling and cutting). */
   readonly length: number;
   /** Some text was left out. */
   readonly cut: boolean;
@@ -58,8 +61,8 @@ class View implements FieldView {
   private lowered?: string[];
   private found?: Map<string, boolean>;
 
-  constructor(readonly values: unknown[]) {
-    const all: string[] = [];
+  constructor(readonly values: unknown[], canonical?: (texts: string[]) => string[]) {
+    let all: string[] = [];
     let length = 0;
     for (const v of values) {
       const s = scalarText(v);
@@ -68,6 +71,13 @@ class View implements FieldView {
       length += s.length;
     }
     this.length = length;
+    if (canonical) {
+      // Spelled canonically before the cut, so whitespace padding collapses instead of hiding a
+      // payload; past CANONICAL_LIMIT the windows are cut first, which bounds the work.
+      if (length > CANONICAL_LIMIT) all = windows(all, length);
+      all = canonical(all);
+      length = all.reduce((n, s) => n + s.length, 0);
+    }
     this.cut = length > MAX_MATCH;
     this.texts = this.cut ? windows(all, length) : all;
   }
@@ -130,9 +140,9 @@ export function inDocument<T>(doc: Doc, fn: () => T): T {
 
 /** The view of `field` (read with `get`) in `doc`; cached inside inDocument for that document. */
 export function fieldView(doc: Doc, field: string, get: (d: Doc) => unknown[]): FieldView {
-  if (scope?.doc !== doc) return new View(get(doc));
+  if (scope?.doc !== doc) return new View(get(doc), canonicalizer(field));
   let v = scope.views.get(field);
-  if (!v) scope.views.set(field, (v = new View(get(doc))));
+  if (!v) scope.views.set(field, (v = new View(get(doc), canonicalizer(field))));
   return v;
 }
 

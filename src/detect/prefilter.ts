@@ -1,4 +1,5 @@
 import { getter, type CompileContext, type Condition, type Doc, type Leaf, type Matcher } from './condition';
+import { canonicalLiteral } from './canonical';
 import { fieldView } from './match-window';
 
 /**
@@ -64,12 +65,15 @@ export function requirement(c: Condition, ctx: CompileContext, seen: string[] = 
     const literals = regexLiterals(leaf.regex);
     return literals ? [{ field: leaf.field, literals }] : undefined;
   }
-  const value = leaf.contains ?? leaf.startswith ?? leaf.endswith ?? leaf.equals;
+  // A value `in` a list equals one of its members, so it contains one: a list is literals too.
+  const value = leaf.contains ?? leaf.startswith ?? leaf.endswith ?? leaf.equals ?? leaf.in;
   if (value === undefined) return undefined;
   const resolve = (v: unknown): unknown[] => (typeof v === 'string' && v.startsWith('@') && ctx.lists[v.slice(1)] ? ctx.lists[v.slice(1)] : [v]);
   const values = (Array.isArray(value) ? value : [value]).flatMap(resolve);
-  if (!values.every((v) => typeof v === 'string' && v.length >= MIN_LITERAL)) return undefined;
-  return [{ field: leaf.field, literals: values.map((v) => (v as string).toLowerCase()) }];
+  // In the spelling the field's text has (canonical.ts), as the matchers compare them.
+  const literals = values.map((v) => (typeof v === 'string' ? canonicalLiteral(leaf.field, v) : v));
+  if (!literals.every((v) => typeof v === 'string' && v.length >= MIN_LITERAL)) return undefined;
+  return [{ field: leaf.field, literals: literals.map((v) => (v as string).toLowerCase()) }];
 }
 
 const PLAIN = /[A-Za-z0-9 _\-:=,;'"@%&<>~`!/#]/;

@@ -1,8 +1,9 @@
 import { BlockList, isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import { getter, type Doc, type Matcher } from './condition';
-import { fieldView } from './match-window';
-import { literalsOn, regexLiterals, withReq } from './prefilter';
+import { canonicalLiteral } from './canonical';
+import { fieldView, type FieldView } from './match-window';
+import { anyOf, literalsOn, regexLiterals, withReq } from './prefilter';
 
 /**
  * One Sigma field test (`Field|mod|mod: value or list`) compiled to a Matcher, with Sigma's value
@@ -25,6 +26,8 @@ export class SigmaError extends Error {
 export interface Target {
   field: string;
   name?: string;
+  /** Other fields that may hold the value instead (ECS user.name and process.user.name): any of them matches. */
+  also?: string[];
 }
 
 type Tok = { k: 'lit'; s: string } | { k: '*' } | { k: '?' } | { k: 'dash' };
@@ -77,7 +80,8 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   const get = getter(field);
   const name = target.name;
   const getName = name ? getter(name) : undefined;
-  const view = (d: Doc) => fieldView(d, field, get);
+  const also = (target.also ?? []).map((f) => ({ f, get: getter(f) }));
+  const view = also.length === 0 ? (d: Doc) => fieldView(d, field, get) : (d: Doc) => joinViews([fieldView(d, field, get), ...also.map((a) => fieldView(d, a.f, a.get))]);
   const nameView = getName && name ? (d: Doc) => fieldView(d, name, getName) : undefined;
   if (values.includes(null)) {
     if (values.length > 1 || mods.length) fail('null stands alone, without modifiers');
@@ -94,7 +98,7 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   if (type === 're') tests = values.map((v) => regexTest(String(v), reFlags, fail));
   else if (type === 'cidr') tests = values.map((v) => cidrTest(String(v), fail));
   else if (type) tests = values.map((v) => numericTest(type, v, fail));
-  else tests = stringTests(values as Array<string | number | boolean>, mods, keyword, cased, target.name !== undefined, fail);
+  else tests = stringTests(values as Array<string | number | boolean>, mods, keyword, cased, target, fail);
 
   const combine = mods.includes('all') ? (f: (t: Test) => boolean) => tests.every(f) : (f: (t: Test) => boolean) => tests.some(f);
   const match: Matcher = (d: Doc) => {
@@ -108,10 +112,17 @@ export function compileField(target: Target, label: string, mods: string[], raw:
   if (mods.includes('neq')) return (d) => !match(d);
   // With a name fallback the value may be absent and the name match instead: no requirement then.
   const lits = tests.every((t) => t.lits) ? tests.flatMap((t) => t.lits!) : undefined;
-  return withReq(match, !getName && lits ? literalsOn(target.field, lits) : undefined);
+  return withReq(match, !getName && lits ? anyOf([target.field, ...also.map((a) => a.f)].map((f) => literalsOn(f, lits))) : undefined);
 }
 
-function stringTests(values: Array<string | number | boolean>, mods: string[], keyword: boolean, cased: boolean, fallback: boolean, fail: (m: string) => never): Test[] {
+/** The values and texts of several fields as one field's. */
+function joinViews(views: FieldView[]): Pick<FieldView, 'values' | 'texts' | 'lower'> {
+  if (views.length === 1) return views[0];
+  return { values: views.flatMap((v) => v.values), texts: views.flatMap((v) => v.texts), lower: () => views.flatMap((v) => v.lower()) };
+}
+
+function stringTests(values: Array<string | number | boolean>, mods: string[], keyword: boolean, cased: boolean, target: Target, fail: (m: string) => never): Test[] {
+  const fallback = target.name !== undefined;
   return values.map((v) => {
     // Numbers and booleans compare as their text; only strings carry wildcards.
     let exp: Pattern[] = [typeof v === 'string' ? wildcards(v) : { toks: [{ k: 'lit', s: String(v) }], start: true, end: true }];
@@ -129,6 +140,9 @@ function stringTests(values: Array<string | number | boolean>, mods: string[], k
         });
       }
     }
+    // The value's literal parts in the spelling the field's text has (canonical.ts); a part that
+    // was only quotes is gone from the text too.
+    exp = exp.map((p) => ({ ...p, toks: p.toks.map((t) => (t.k === 'lit' ? { k: 'lit' as const, s: canonicalPart(target.field, t.s) } : t)).filter((t) => t.k !== 'lit' || t.s !== '') }));
     const preds = exp.map((p) => compilePattern(p, cased));
     const names = fallback ? exp.map((p) => nameFallback(p)).filter((p): p is Pattern => !!p).map((p) => compilePattern(p, cased)) : [];
     const longest = exp.map((p) => p.toks.filter((t): t is { k: 'lit'; s: string } => t.k === 'lit').map((t) => t.s).sort((a, b) => b.length - a.length)[0]);
@@ -219,6 +233,11 @@ function nameFallback(p: Pattern): Pattern | undefined {
     return toks.length ? { toks, start: true, end: p.end } : undefined;
   }
   return p;
+}
+
+function canonicalPart(field: string, s: string): string {
+  const c = canonicalLiteral(field, s);
+  return c === s || c.trim() !== '' ? c : '';
 }
 
 function compilePattern(p: Pattern, cased: boolean): Pred {

@@ -37,12 +37,18 @@ const PROCESS_FIELDS: Record<string, Target> = {
   CommandLine: { field: 'process.command_line' },
   ParentImage: { field: 'process.parent.executable', name: 'process.parent.name' },
   ParentCommandLine: { field: 'process.parent.command_line' },
-  User: { field: 'process.user.name' },
+  // ECS puts the user in user.name; dockward's process documents carry the process's effective
+  // user as process.user.name: either holds the value.
+  User: { field: 'user.name', also: ['process.user.name'] },
   CurrentDirectory: { field: 'process.working_directory' },
   ProcessId: { field: 'process.pid' },
   ParentProcessId: { field: 'process.parent.pid' },
 };
 const FILE_FIELDS: Record<string, Target> = { TargetFilename: { field: 'file.path' } };
+/** Sigma fields of a logsource dockward knows but does not carry, with why: a refusal, never a rule that cannot match. */
+const NOT_CARRIED: Record<string, string> = {
+  LogonId: "Sysmon for Linux's logon id is the audit login uid (auid, ECS user.audit.id); dockward's process documents do not carry it",
+};
 const MESSAGE: Target = { field: 'message' };
 
 interface Source {
@@ -219,6 +225,7 @@ function compileSearch(body: unknown, path: Array<string | number>, source: Sour
       const [field, ...mods] = key.split('|');
       if (field === '') return keywords(mods, value, [...path, key], source);
       const target = source.fields?.[field];
+      if (!target && source.fields && NOT_CARRIED[field]) throw new SigmaError([...path, key], `unsupported field: ${field} in ${path[1]}: ${NOT_CARRIED[field]}`);
       if (!target) {
         const known = source.fields ? `fields: ${Object.keys(source.fields).join(', ')}` : 'keywords only';
         throw new SigmaError([...path, key], `unsupported logsource/field: ${field} in ${path[1]} (logsource ${source.label} takes ${known})`);
