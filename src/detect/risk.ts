@@ -61,6 +61,12 @@ export class RiskScore {
   private evicted = { containers: 0, contributors: 0 };
   /** Something changed since the last save: an idle host does not rewrite the file every interval. */
   private dirty = false;
+  /**
+   * The document each container last scored and the points it gave: one command matched by two
+   * rules of one behaviour (`uname -a`: exec-recon and discovery-system-info) counts once, at its
+   * strongest rule, so overlapping rules cannot add up to a page on their own.
+   */
+  private readonly lastDoc = new Map<string, { doc: string; points: number }>();
   private lastSize = -1;
   /** Label children looked up once: a labelled inc() hashes its labels on every call. */
   private readonly byClass: Partial<Record<Addition['cls'], { inc(): void }>> = {};
@@ -108,7 +114,15 @@ export class RiskScore {
     // Host-wide findings (engine posture, no container) have no container to accumulate on.
     if (!id) return;
     const weight = rule.class === 'signal' ? this.cfg.signal_weight : this.cfg.alert_weight;
-    this.add(id, container, { id: rule.id, name: rule.name, cls: rule.class, severity: rule.severity, techniques: rule.techniques, tactics: rule.tactics, points: weight * rule.risk_score }, env);
+    const points = weight * rule.risk_score;
+    const last = this.lastDoc.get(id);
+    const sameDoc = last !== undefined && last.doc === env.id;
+    if (sameDoc && points <= last.points) return;
+    this.lastDoc.delete(id);
+    // Bounded like the book: one entry per container, the oldest forgotten first.
+    if (this.lastDoc.size >= this.cfg.max_containers) this.lastDoc.delete(this.lastDoc.keys().next().value as string);
+    this.lastDoc.set(id, { doc: env.id, points });
+    this.add(id, container, { id: rule.id, name: rule.name, cls: rule.class, severity: rule.severity, techniques: rule.techniques, tactics: rule.tactics, points: sameDoc ? points - last.points : points }, env);
   }
 
   /** An anomaly document (metrics-dockward.anomaly): a warm score adds its weighted points. */
