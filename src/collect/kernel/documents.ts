@@ -81,6 +81,8 @@ export function processDocument(f: ProcessFact, c: DocContext): Envelope {
     dockward: {
       process: {
         start_exact: f.startExact,
+        // Where argv, executable, directory and ids came from: the syscall's audit records or /proc.
+        source: f.source ?? 'proc',
         exit_race: f.exitRace,
         noexec: f.noexec,
         fork_only: f.forkOnly,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CN_IDX_PROC, NETLINK_CONNECTOR, PROC_CN_MCAST_IGNORE, subscribeMessage } from './proc-events';
 
 /** The part of the `netlink` package's RawNetlinkSocket used here (its message layer drops connector messages). */
-interface RawSocket extends EventEmitter {
+export interface RawSocket extends EventEmitter {
   send(msg: Uint8Array, options?: { port?: number }, cb?: (err?: Error) => void): void;
   close(): void;
   address(): { port: number; groups: number };
@@ -13,9 +13,9 @@ interface RawSocket extends EventEmitter {
   unref(): void;
 }
 
-type RawCtor = new (protocol: number, options?: { recvBufferSize?: number }) => RawSocket;
+export type RawCtor = new (protocol: number, options?: { recvBufferSize?: number }) => RawSocket;
 
-function loadRaw(): RawCtor {
+export function loadRaw(): RawCtor {
   // Loaded on first use: on a host where the prebuilt binary cannot load, only this collector is off.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('netlink/dist/raw') as { RawNetlinkSocket: RawCtor }).RawNetlinkSocket;
