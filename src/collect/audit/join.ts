@@ -16,22 +16,36 @@ export interface JoinStats {
 interface Held {
   facts: ProcessFact[];
   deadline: number;
+  /** The exec's kernel time on the wall clock (ms), to compare with the audit records' stamps. */
+  wall: number;
 }
+
+/**
+ * How far past an exec the audit stream must be before its event is given up on. The stream is in
+ * order of the syscalls' ends and the stamps are taken at their starts (coarse clock, a few ms),
+ * so a record stamped this much later means this exec's records would have come before it.
+ */
+export const PASSED_MS = 250;
 
 /**
  * Joins the proc connector's exec starts (container, parent, start time: the process table's) with
  * the audit events of the same pid (what was exec'd: argv, executable, directory, ids, captured
  * by the kernel inside the syscall, so a process that is gone before /proc is read keeps them).
- * The two arrive in either order on the one reader thread: a start waits up to `waitMs` for its
- * event (its end, if it comes meanwhile, waits behind it), an event waits as long for its start.
+ * The two arrive in either order on the one reader thread: a start waits for its event (its end,
+ * if it comes meanwhile, waits behind it) until the audit stream has passed the exec's time by
+ * PASSED_MS without it (audit did not see it: a task older than auditing, a lost record) or, on a
+ * quiet host with no later record, `waitMs`; an event waits `waitMs` for its start. A fixed short
+ * wait alone lost 2 % of a busy burst: kauditd, a kernel thread, fell half a second behind.
  */
 export class AuditJoin {
   readonly stats: JoinStats = { joined: 0, procOnly: 0, unmatched: 0, heldOverflow: 0 };
   private readonly held = new Map<number, Held>();
   private readonly early = new Map<number, { events: AuditExec[]; deadline: number }>();
+  /** The latest stamp of the audit stream (ms since the epoch). */
+  private clock = 0;
 
   constructor(
-    private readonly opts: { waitMs: number; maxHeld: number },
+    private readonly opts: { waitMs: number; maxHeld: number; wallMs: (ts: bigint) => number },
     private readonly entry: (pid: number) => Entry | undefined,
     private readonly emit: (f: ProcessFact) => void,
   ) {}
@@ -50,10 +64,11 @@ export class AuditJoin {
       this.stats.procOnly++;
       return this.emit({ ...f, source: 'proc' });
     }
-    this.held.set(f.pid, { facts: [f], deadline: now + this.opts.waitMs });
+    this.held.set(f.pid, { facts: [f], deadline: now + this.opts.waitMs, wall: this.opts.wallMs(f.ts) });
   }
 
   audit(ev: AuditExec, now: number): void {
+    if (ev.time > this.clock) this.clock = ev.time;
     // A failed exec changed nothing: no proc connector exec pairs with it.
     if (!ev.success) return;
     const h = this.held.get(ev.pid);
@@ -78,7 +93,7 @@ export class AuditJoin {
   /** Starts and events past their wait (call a few times a second, and with Infinity at stop). */
   expire(now: number): void {
     for (const [pid, h] of this.held) {
-      if (h.deadline > now) continue;
+      if (h.deadline > now && this.clock <= h.wall + PASSED_MS) continue;
       this.held.delete(pid);
       this.stats.procOnly++;
       for (const f of h.facts) this.emit(f.type === 'start' && f === h.facts[0] ? { ...f, source: 'proc' } : f);
@@ -133,7 +148,7 @@ export class AuditJoin {
   /** A fact that waited behind its start: an end of the same image carries the audit identity. */
   private release(f: ProcessFact, start: ProcessFact): void {
     if (f.type !== 'end' || f.start !== start.start || f.image !== start.image) return this.emit(f);
-    const { args, executable, name, argv0, cwd, uid, euid, gid, source } = start;
-    this.emit({ ...f, args, executable, name, argv0, cwd, uid, euid, gid, source });
+    const { args, executable, name, argv0, cwd, uid, euid, gid, source, exitRace } = start;
+    this.emit({ ...f, args, executable, name, argv0, cwd, uid, euid, gid, source, exitRace });
   }
 }

@@ -69,9 +69,9 @@ export interface NetlinkMessage {
 }
 
 /**
- * The messages of one reply datagram. The kernel's audit records are known to carry an nlmsg_len
- * that leaves out the header or includes padding; a length that does not fit ends the walk with
- * the rest of the datagram as one message, so a record is never lost to its own header.
+ * The messages of one datagram. The kernel's audit records are known to carry an nlmsg_len that
+ * leaves out the header or includes padding, so a record's length is not trusted (and a length
+ * that does not fit ends the walk with the rest as one message).
  */
 export function messages(buf: Buffer): NetlinkMessage[] {
   const out: NetlinkMessage[] = [];
@@ -80,7 +80,9 @@ export function messages(buf: Buffer): NetlinkMessage[] {
     const len = buf.readUInt32LE(off);
     const type = buf.readUInt16LE(off + 4);
     const seq = buf.readUInt32LE(off + 8);
-    const end = len >= NLMSG_HDRLEN && off + len <= buf.length ? off + len : buf.length;
+    // A record (1100…2999) comes alone in its datagram: all of the rest is its text, whatever its length says.
+    const record = type >= 1100 && type < 3000;
+    const end = !record && len >= NLMSG_HDRLEN && off + len <= buf.length ? off + len : buf.length;
     out.push({ type, seq, payload: buf.subarray(off + NLMSG_HDRLEN, end) });
     off = (end + 3) & ~3;
   }

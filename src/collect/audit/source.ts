@@ -15,8 +15,11 @@ export const auditConfig = z
      * Adds two rules keyed dockward:<pid> and may turn syscall auditing on (docs/audit.md).
      */
     enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
-    /** How long an exec start waits for its audit event before /proc's reading is used. */
-    join_wait: duration.prefault('500ms'),
+    /**
+     * Longest an exec start waits for its audit event before /proc's reading is used; it waits less
+     * once later audit records show audit did not see it (join.ts).
+     */
+    join_wait: duration.prefault('3s'),
     /** An event whose end-of-event record has not come after this long is used as it is. */
     event_timeout: duration.prefault('2s'),
     /** Records one event may hold (a long command line spans several EXECVE records). */

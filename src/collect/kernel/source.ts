@@ -23,7 +23,7 @@ export interface SourceStats extends TableStats {
   resyncs: number;
   receiveBuffer: number;
   table: number;
-  audit?: AuditStats & JoinStats & { running: boolean };
+  audit?: AuditStats & JoinStats & { running: boolean; waiting: number };
 }
 
 export type Notice = { name: string; level: 'info' | 'warn' | 'debug'; message: string };
@@ -52,7 +52,9 @@ export class KernelSource {
     private readonly notice: (n: Notice) => void,
   ) {
     const a = opts.audit;
-    if (a) this.join = new AuditJoin({ waitMs: a.waitMs, maxHeld: 10_000 }, (pid) => this.table.get(pid), (f) => this.push(f));
+    // CLOCK_MONOTONIC ns → wall ms, refreshed each time: the join compares with audit's wall-clock stamps.
+    const wallMs = (ts: bigint) => Number(ts / 1_000_000n) + (Date.now() - Number(process.hrtime.bigint() / 1_000_000n));
+    if (a) this.join = new AuditJoin({ waitMs: a.waitMs, maxHeld: 10_000, wallMs }, (pid) => this.table.get(pid), (f) => this.push(f));
     // Through the join while audit may run; straight on once it cannot (startAudit).
     this.table = new ProcessTable({ maxProcesses: opts.maxProcesses, bootMs: opts.bootMs }, (f) => (this.join ? this.join.fact(f, performance.now()) : this.push(f)));
   }
@@ -98,7 +100,7 @@ export class KernelSource {
   }
 
   get stats(): SourceStats {
-    const audit = this.opts.audit && { ...(this.join?.stats ?? {}), ...(this.audit?.stats ?? {}), running: this.auditRunning } as SourceStats['audit'];
+    const audit = this.opts.audit && { ...(this.join?.stats ?? {}), waiting: this.join?.waiting ?? 0, ...(this.audit?.stats ?? {}), running: this.auditRunning } as SourceStats['audit'];
     return { ...this.table.stats, ...this.s, receiveBuffer: this.conn?.recvBufferBytes ?? 0, table: this.table.size, audit };
   }
 
