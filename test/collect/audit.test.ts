@@ -6,8 +6,18 @@ import { DockwardProcess } from '../support/dockward';
 import { fetchAll } from '../support/elasticsearch';
 import { AuditSocket } from '../../src/collect/audit/socket';
 import { AUDIT_LIST_RULES, decodeRule } from '../../src/collect/audit/protocol';
+import { status } from '../../src/collect/audit/rules';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function auditEnabled(): Promise<number> {
+  const c = new AuditSocket('control');
+  try {
+    return (await status(c)).enabled;
+  } finally {
+    c.close();
+  }
+}
 
 /** The keys of the audit rules in the kernel now. */
 async function ruleKeys(): Promise<string[]> {
@@ -27,6 +37,7 @@ describe('audit exec events (real dockerd, real kernel audit)', () => {
   const ns = newNamespace('audit');
   const index = `logs-dockward.process-${ns}`;
   let dw: DockwardProcess;
+  let enabledBefore = -1;
 
   async function startsOf(id: string, isBurst: (d: Doc) => boolean, n: number): Promise<Doc[]> {
     const end = Date.now() + 180_000;
@@ -40,6 +51,7 @@ describe('audit exec events (real dockerd, real kernel audit)', () => {
   }
 
   before(async () => {
+    enabledBefore = await auditEnabled();
     dw = DockwardProcess.run({ namespace: ns, sets: SETS });
     await dw.waitFor(/kernel process events: subscribed/);
     await dw.waitFor(/audit exec events: reading the audit multicast group/);
@@ -95,6 +107,11 @@ describe('audit exec events (real dockerd, real kernel audit)', () => {
       dw = DockwardProcess.run({ namespace: ns, sets: SETS });
       await dw.waitFor(/audit exec events: reading/); // its start removed the rules of the pid that is gone
       assert.equal((await ruleKeys()).includes(`dockward:${kpid}`), false);
+      // It took over from the SIGKILLed one: at its stop auditing is as before the suite (when nobody else has rules).
+      const last = dw.pid;
+      await dw.kill('SIGTERM');
+      assert.equal((await ruleKeys()).includes(`dockward:${last}`), false);
+      if ((await ruleKeys()).length === 0) assert.equal(await auditEnabled(), enabledBefore);
     } finally {
       await killed.kill();
     }

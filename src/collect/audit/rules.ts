@@ -75,8 +75,11 @@ export async function install(c: AuditSocket): Promise<Installed> {
   const coveredBy = EXEC_ABIS.filter((abi) => rules.some((r) => !stale(r.rule) && covers(r.rule, abi))).map((a) => a.name);
   try {
     await addUncovered(c, rules.filter((r) => !stale(r.rule)).map((r) => r.rule), added);
-    const enabledHere = st.enabled === 0;
-    if (enabledHere) await c.exchange(AUDIT_SET, setEnabledPayload(1));
+    // A SIGKILLed dockward could not turn auditing off again: with its rules the only ones and no
+    // daemon, that is taken over (off again at this one's stop).
+    const inherited = staleRemoved > 0 && st.enabled === 1 && st.pid === 0 && rules.every((r) => stale(r.rule));
+    const enabledHere = st.enabled === 0 || inherited;
+    if (st.enabled === 0) await c.exchange(AUDIT_SET, setEnabledPayload(1));
     return { added, coveredBy, enabledHere, staleRemoved, status: st };
   } catch (err) {
     await remove(c, { added, enabledHere: false }).catch(() => undefined);
