@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EventAssembler, type AssemblerLimits, type AuditExec } from '../../src/collect/audit/assembler';
+import { EventAssembler, MAX_OPEN_BYTES, type AssemblerLimits, type AuditExec } from '../../src/collect/audit/assembler';
 import { AuditJoin } from '../../src/collect/audit/join';
 import {
   AUDIT_FILTER_EXIT, EXEC_ABIS, NLMSG_HDRLEN, decodeRule, encodeRule, messages, parseStatus, request, ruleBytes,
@@ -144,6 +144,22 @@ describe('audit records: bounds, missing and hostile records', () => {
     assert.equal(a.pending, 2);
   });
 
+  it('open events hold 16 MiB of arguments together at most: past it the oldest is closed, and counted', () => {
+    const events: AuditExec[] = [];
+    const a = new EventAssembler(LIMITS, (e) => events.push(e));
+    const syscall = of(27).find((l) => l.startsWith('type=1300'))!.slice(10);
+    const chunk = '61'.repeat(3500);
+    for (let serial = 1000; serial < 1300; serial++) {
+      a.record(1300, syscall.replace(':27)', `:${serial})`), 0);
+      for (let k = 0; k < 19; k++) a.record(1309, `audit(1796172120.024:${serial}): ${k === 0 ? 'argc=2 a0="/bin/x" a1_len=133000 ' : ''}a1[${k}]=${chunk}`, 0);
+    }
+    assert.ok(a.stats.overflow > 0);
+    // Each holds 18 chunks of 3,500 bytes (the 19th is past max_arg_bytes): that many fit in the budget.
+    assert.ok(a.pending <= Math.floor(MAX_OPEN_BYTES / (18 * 3500)) + 1, `${a.pending} open`);
+    assert.equal(events.length + a.pending, 300);
+    assert.ok(events.every((e) => e.args!.join(' ').length < 9000), 'bounded like /proc args');
+  });
+
   it('events of other syscalls (another tool\'s rules) are skipped and counted', () => {
     const other = of(27).map((l) => l.replace('syscall=59', 'syscall=2'));
     const { events, a } = assemble(other);
@@ -257,6 +273,22 @@ describe('audit join: proc connector starts × audit events (no engine)', () => 
     assert.deepEqual(out.map((f) => [f.source, f.args]), [['proc', ['/bin/cat']]]);
     assert.equal(j.stats.procOnly, 1);
     assert.equal(j.stats.unmatched, 1);
+  });
+
+  it('an earlier exec of the pid that the table did not document (runc init) is not taken for the next', () => {
+    const { j, out } = join();
+    j.audit(ev(14, { exe: '/usr/sbin/runc', args: ['runc', 'init'], time: 9_000 }), 0);
+    j.fact(start(14, { ts: 10_000n, executable: '/bin/busybox', args: ['sh', '-c', 'x'], exitRace: undefined }), 1);
+    assert.equal(out.length, 0, 'waits for its own event');
+    j.audit(ev(14, { exe: '/usr/sbin/runc', args: ['runc', 'init'], time: 9_001 }), 2);
+    j.audit(ev(14, { args: ['sh', '-c', 'x'], time: 10_000 }), 3);
+    assert.deepEqual(out.map((f) => [f.source, f.args]), [['audit', ['sh', '-c', 'x']]]);
+    // Without /proc's executable (the exit race), the time tells.
+    j.audit(ev(15, { args: ['runc', 'init'], time: 9_000 }), 4);
+    j.audit(ev(15, { args: ['/bin/id'], time: 9_990 }), 4);
+    j.fact(start(15, { ts: 10_000n }), 5);
+    assert.deepEqual(out[1].args, ['/bin/id']);
+    assert.equal(j.stats.unmatched, 3);
   });
 
   it('a start waits less once the audit stream has passed its exec without it', () => {

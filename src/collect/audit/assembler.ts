@@ -74,6 +74,12 @@ for (const abi of EXEC_ABIS) {
 }
 
 /**
+ * Argument bytes all open events may hold together: 4,096 events of 64 KiB would be 256 MiB, so
+ * past this the oldest open event is closed as it is (counted as overflow).
+ */
+export const MAX_OPEN_BYTES = 16 * 1024 * 1024;
+
+/**
  * Puts records together into exec events by their serial and hands each on at its EOE. Every
  * input is the host's processes' doing: records, arguments and bytes are capped per event, open
  * events are capped in number and in time, and each cut is counted.
@@ -81,6 +87,7 @@ for (const abi of EXEC_ABIS) {
 export class EventAssembler {
   readonly stats: AssemblerStats = { records: 0, events: 0, failed: 0, parseErrors: 0, timeouts: 0, overflow: 0, cut: 0, other: 0 };
   private readonly open = new Map<number, Open>();
+  private bytes = 0;
 
   constructor(private readonly limits: AssemblerLimits, private readonly emit: (e: AuditExec) => void) {}
 
@@ -179,6 +186,13 @@ export class EventAssembler {
   private take(o: Open, n: number): boolean {
     if (o.args.length < this.limits.maxArgs && o.argBytes + n <= this.limits.maxArgBytes) {
       o.argBytes += n;
+      this.bytes += n;
+      while (this.bytes > MAX_OPEN_BYTES && this.open.size > 1) {
+        const [oldest, first] = this.open.entries().next().value as [number, Open];
+        if (first === o) break;
+        this.stats.overflow++;
+        this.close(oldest, first, true);
+      }
       return true;
     }
     o.cut = true;
@@ -187,6 +201,7 @@ export class EventAssembler {
 
   private close(serial: number, o: Open, early: boolean): void {
     this.open.delete(serial);
+    this.bytes -= o.argBytes;
     this.endSplit(o);
     const e = o.exec;
     if (!e || o.other) {

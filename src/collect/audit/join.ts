@@ -28,6 +28,13 @@ interface Held {
 export const PASSED_MS = 250;
 
 /**
+ * An audit event stamped this much before an exec is not that exec's, when nothing else tells
+ * (the process was gone before /proc named its executable): the pid's exec before it that the
+ * table does not document, such as the runtime's `runc init` that becomes the container's init.
+ */
+export const STALE_MS = 100;
+
+/**
  * Joins the proc connector's exec starts (container, parent, start time: the process table's) with
  * the audit events of the same pid (what was exec'd: argv, executable, directory, ids, captured
  * by the kernel inside the syscall, so a process that is gone before /proc is read keeps them).
@@ -57,7 +64,7 @@ export class AuditJoin {
       return;
     }
     if (f.type !== 'start' || f.ts === undefined || f.noexec || f.forkOnly || f.scan) return this.emit(f);
-    const ev = this.takeEarly(f.pid);
+    const ev = this.takeEarly(f);
     if (ev) return this.emit(this.merge(f, ev));
     if (this.held.size >= this.opts.maxHeld) {
       this.stats.heldOverflow++;
@@ -72,6 +79,10 @@ export class AuditJoin {
     // A failed exec changed nothing: no proc connector exec pairs with it.
     if (!ev.success) return;
     const h = this.held.get(ev.pid);
+    if (h && !plausible(h.facts[0], ev, h.wall)) {
+      this.stats.unmatched++; // an earlier exec of the pid, late: the start waits on for its own
+      return;
+    }
     if (h) {
       this.held.delete(ev.pid);
       const [start, ...rest] = h.facts;
@@ -82,11 +93,13 @@ export class AuditJoin {
     }
     let e = this.early.get(ev.pid);
     if (!e) {
+      // Bounded in count (each event's args are bounded already): host execs pass through here.
       if (this.early.size >= this.opts.maxHeld) this.dropOldestEarly();
       e = { events: [], deadline: now + this.opts.waitMs };
       this.early.set(ev.pid, e);
     }
-    if (e.events.length < 8) e.events.push(ev);
+    // Two execs of one pid within the wait (a shell that execs its last command); more is a flood.
+    if (e.events.length < 2) e.events.push(ev);
     else this.stats.unmatched++;
   }
 
@@ -109,11 +122,18 @@ export class AuditJoin {
     return this.held.size;
   }
 
-  private takeEarly(pid: number): AuditExec | undefined {
-    const e = this.early.get(pid);
+  /** The pid's first waiting event that can be this exec's; the ones before it are not (counted). */
+  private takeEarly(f: ProcessFact): AuditExec | undefined {
+    const e = this.early.get(f.pid);
     if (!e) return undefined;
-    const ev = e.events.shift();
-    if (e.events.length === 0) this.early.delete(pid);
+    const wall = this.opts.wallMs(f.ts!);
+    let ev: AuditExec | undefined;
+    while (!ev && e.events.length > 0) {
+      const x = e.events.shift()!;
+      if (plausible(f, x, wall)) ev = x;
+      else this.stats.unmatched++;
+    }
+    if (e.events.length === 0) this.early.delete(f.pid);
     return ev;
   }
 
@@ -151,4 +171,13 @@ export class AuditJoin {
     const { args, executable, name, argv0, cwd, uid, euid, gid, source, exitRace } = start;
     this.emit({ ...f, args, executable, name, argv0, cwd, uid, euid, gid, source, exitRace });
   }
+}
+
+/**
+ * Can `ev` be the audit event of the exec `f` announced at `wall`? The executable decides when
+ * /proc named it (the same file: audit names it from inside the syscall), else the time.
+ */
+function plausible(f: ProcessFact, ev: AuditExec, wall: number): boolean {
+  if (f.executable !== undefined && ev.exe !== undefined) return f.executable === ev.exe || f.executable === `${ev.exe} (deleted)`;
+  return ev.time >= wall - STALE_MS;
 }

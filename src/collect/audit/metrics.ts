@@ -1,11 +1,11 @@
 import { Counter, Gauge } from 'prom-client';
 import type { CollectorContext } from '../collector';
 import type { SourceStats } from '../kernel/source';
+import { metricMaker } from '../kernel/metrics';
 
 /** The audit exec source's Prometheus metrics (one set per registry, shared by restarts). */
 export function auditMetrics(ctx: CollectorContext) {
-  const r = [ctx.telemetry.registry];
-  const get = <T>(name: string, make: () => T): T => (ctx.telemetry.registry.getSingleMetric(name) as T | undefined) ?? make();
+  const { r, get } = metricMaker(ctx);
   return {
     records: get('dockward_audit_records_total', () => new Counter({ name: 'dockward_audit_records_total', help: 'Audit records read from the multicast group (every tool\'s rules, every process of the host)', registers: r })),
     events: get('dockward_audit_events_total', () => new Counter({ name: 'dockward_audit_events_total', help: 'Exec events: joined to a container exec, unmatched (host processes, mostly), failed execs', labelNames: ['result'], registers: r })),

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { loadRaw, type RawSocket } from '../kernel/netlink';
+import { openRaw, type RawSocket } from '../kernel/netlink';
 import {
   AUDIT_GET, AUDIT_LIST_RULES, AUDIT_NLGRP_READLOG, AuditProtocolError, NETLINK_AUDIT, NLMSG_DONE, NLMSG_ERROR,
   ackErrno, messages, request, type NetlinkMessage,
@@ -29,18 +29,7 @@ export class AuditSocket extends EventEmitter {
 
   constructor(kind: 'control' | 'reader', recvBufferBytes = 256 * 1024) {
     super();
-    const Raw = loadRaw();
-    this.sock = new Raw(NETLINK_AUDIT, { recvBufferSize: recvBufferBytes });
-    // Inside the addon's native callback an escaping exception aborts the process (netlink.ts).
-    const guard = (f: () => void): void => {
-      try {
-        f();
-      } catch (err) {
-        setImmediate(() => this.emit('error', err instanceof Error ? err : new Error(String(err))));
-      }
-    };
-    this.sock.on('message', (msg: Buffer) => guard(() => this.datagram(msg)));
-    this.sock.on('error', (err: Error & { code?: string }) => guard(() => (err.code === 'ENOBUFS' ? this.emit('overrun') : this.emit('error', err))));
+    this.sock = openRaw(NETLINK_AUDIT, recvBufferBytes, this, (msg) => this.datagram(msg));
     if (kind === 'reader') this.sock.addMembership(AUDIT_NLGRP_READLOG);
   }
 

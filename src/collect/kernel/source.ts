@@ -54,7 +54,7 @@ export class KernelSource {
     const a = opts.audit;
     // CLOCK_MONOTONIC ns → wall ms, refreshed each time: the join compares with audit's wall-clock stamps.
     const wallMs = (ts: bigint) => Number(ts / 1_000_000n) + (Date.now() - Number(process.hrtime.bigint() / 1_000_000n));
-    if (a) this.join = new AuditJoin({ waitMs: a.waitMs, maxHeld: 10_000, wallMs }, (pid) => this.table.get(pid), (f) => this.push(f));
+    if (a) this.join = new AuditJoin({ waitMs: a.waitMs, maxHeld: 4096, wallMs }, (pid) => this.table.get(pid), (f) => this.push(f));
     // Through the join while audit may run; straight on once it cannot (startAudit).
     this.table = new ProcessTable({ maxProcesses: opts.maxProcesses, bootMs: opts.bootMs }, (f) => (this.join ? this.join.fact(f, performance.now()) : this.push(f)));
   }
