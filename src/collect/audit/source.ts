@@ -41,6 +41,11 @@ export interface AuditSourceOptions extends AssemblerLimits {
   receiveBuffer: number;
 }
 
+/** What the kernel reader thread gets (kernel/source.ts), or undefined when audit is off. */
+export function readerOptions(a: AuditConfig | undefined): (AuditSourceOptions & { waitMs: number; asked: boolean }) | undefined {
+  return a && a.enabled !== false ? { ...sourceOptions(a), waitMs: a.join_wait, asked: a.enabled === true } : undefined;
+}
+
 export function sourceOptions(c: AuditConfig): AuditSourceOptions {
   return { maxRecords: c.max_records_per_event, maxArgs: c.max_args, maxArgBytes: c.max_arg_bytes, maxOpen: c.max_open_events, timeoutMs: c.event_timeout, receiveBuffer: c.receive_buffer };
 }

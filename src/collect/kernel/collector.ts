@@ -19,7 +19,7 @@ import { bootTimeMs } from './procfs';
 import { ExecFlood } from './flood';
 import type { Notice, SourceOptions, SourceStats } from './source';
 import { auditMetrics, recordAudit } from '../audit/metrics';
-import { sourceOptions, type AuditConfig } from '../audit/source';
+import { readerOptions, type AuditConfig } from '../audit/source';
 
 export { kernelCheckLine } from './metrics';
 
@@ -133,11 +133,7 @@ export class KernelCollector implements Collector {
     this.clockTimer = setInterval(() => this.syncClock(), 60_000).unref();
     this.foldTimer = setInterval(() => this.sendFolded(), 1000).unref();
     this.ctx.events.on('event', this.onEngineEvent);
-    const a = this.audit;
-    const opts: SourceOptions = {
-      maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs!,
-      audit: a && a.enabled !== false ? { ...sourceOptions(a), waitMs: a.join_wait, asked: a.enabled === true } : undefined,
-    };
+    const opts: SourceOptions = { maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs!, audit: readerOptions(this.audit) };
     const worker = new Worker(join(__dirname, 'worker.js'), { workerData: { ...opts, nice: this.cfg.reader_nice } });
     this.worker = worker;
     const ready = new Promise<string | undefined>((resolve) => {
