@@ -4,6 +4,7 @@ import { loadAll } from '../detect/rule-source';
 import { formatIssue } from '../detect/rules';
 import { STREAMS } from '../setup/index-templates';
 import { kernelCheckLine } from '../collect/kernel/collector';
+import { auditCheckLine } from '../collect/audit/check';
 import { connectionsCheckLine } from '../collect/connections';
 import { configPath, loadOrExit, type GlobalOptions } from './common';
 
@@ -27,6 +28,7 @@ export async function checkCommand(opts: CheckOptions): Promise<void> {
     failed = issues.length > 0;
   }
   out(await kernelCheckLine(cfg.collectors.kernel)); // local: the kernel, not the network
+  out(await auditCheckLine(cfg.collectors.audit, cfg.collectors.kernel));
   out(connectionsCheckLine(cfg.collectors.connections));
   if (opts.offline) {
     if (failed) process.exitCode = 1;

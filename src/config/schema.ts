@@ -11,6 +11,7 @@ import { configSnapshotConfig } from '../collect/config-snapshot';
 import { connectionsConfig } from '../collect/connections';
 import { postureConfig } from '../collect/posture';
 import { kernelConfig } from '../collect/kernel/collector';
+import { auditConfig } from '../collect/audit/source';
 import { dockerConfig } from '../docker/engine';
 import { loggingConfig } from '../telemetry/logger';
 import { httpConfig } from '../telemetry/http-server';
@@ -64,6 +65,7 @@ export const configSchema = z
         connections: connectionsConfig,
         posture: postureConfig,
         kernel: kernelConfig,
+        audit: auditConfig,
       })
       .strict()
       .prefault({}),

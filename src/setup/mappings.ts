@@ -121,6 +121,7 @@ export const CUSTOM_FIELDS: Record<string, Record<string, unknown>> = {
   'dockward.process.start_exact': { type: 'boolean' },
   'dockward.process.dropped_binary': { type: 'boolean' },
   'dockward.process.exit_race': { type: 'boolean' },
+  'dockward.process.source': { type: 'keyword' },
   'dockward.process.noexec': { type: 'boolean' },
   'dockward.process.fork_only': { type: 'boolean' },
   // argv[0] names another program than the one the kernel ran (src/collect/process-identity.ts).

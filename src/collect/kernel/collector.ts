@@ -18,6 +18,8 @@ import { ContainerUsers, reportUsersProblem } from './passwd';
 import { bootTimeMs } from './procfs';
 import { ExecFlood } from './flood';
 import type { Notice, SourceOptions, SourceStats } from './source';
+import { auditMetrics, recordAudit } from '../audit/metrics';
+import { readerOptions, type AuditConfig } from '../audit/source';
 
 export { kernelCheckLine } from './metrics';
 
@@ -112,7 +114,10 @@ export class KernelCollector implements Collector {
   private readonly onEngineEvent = (ev: EngineEvent) => this.engineEvent(ev);
   private readonly coverage: KernelCoverage;
 
-  constructor(private readonly ctx: CollectorContext, private readonly cfg: KernelConfig) {
+  private readonly am: ReturnType<typeof auditMetrics>;
+
+  constructor(private readonly ctx: CollectorContext, private readonly cfg: KernelConfig, private readonly audit?: AuditConfig) {
+    this.am = auditMetrics(ctx);
     this.index = streamName('logs', DATASET, ctx.namespace);
     this.base = baseFields('logs', DATASET, ctx.namespace);
     this.m = metrics(ctx);
@@ -128,7 +133,7 @@ export class KernelCollector implements Collector {
     this.clockTimer = setInterval(() => this.syncClock(), 60_000).unref();
     this.foldTimer = setInterval(() => this.sendFolded(), 1000).unref();
     this.ctx.events.on('event', this.onEngineEvent);
-    const opts: SourceOptions = { maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs! };
+    const opts: SourceOptions = { maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs!, audit: readerOptions(this.audit) };
     const worker = new Worker(join(__dirname, 'worker.js'), { workerData: { ...opts, nice: this.cfg.reader_nice } });
     this.worker = worker;
     const ready = new Promise<string | undefined>((resolve) => {
@@ -208,6 +213,7 @@ export class KernelCollector implements Collector {
     this.ctx.telemetry.event('kernel.unavailable', asked ? 'warn' : 'info', asked
       ? `kernel process events UNAVAILABLE although collectors.kernel.enabled is true: ${reason}; processes are seen by top polling only`
       : `kernel process events off: ${reason}; processes are seen by top polling only (collectors.kernel.enabled: auto)`);
+    if (this.audit?.enabled === true) this.ctx.telemetry.event('audit.unavailable', 'warn', `audit exec events UNAVAILABLE although collectors.audit.enabled is true: they need kernel process events (${reason})`);
   }
 
   /** Worker counters are totals: the Prometheus counters grow by the difference. */
@@ -215,7 +221,7 @@ export class KernelCollector implements Collector {
     const prev = this.last;
     this.last = s;
     const inc = (c: Counter<string>, key: keyof SourceStats, labels?: Record<string, string>) => {
-      const d = s[key] - (prev?.[key] ?? 0);
+      const d = (s[key] as number) - ((prev?.[key] as number | undefined) ?? 0);
       if (d > 0) (labels ? c.inc(labels, d) : c.inc(d));
     };
     inc(this.m.datagrams, 'datagrams');
@@ -230,6 +236,7 @@ export class KernelCollector implements Collector {
     inc(this.m.reused, 'reused');
     this.m.rcvbuf.set(s.receiveBuffer);
     this.m.table.set(s.table);
+    if (s.audit) recordAudit(this.am, prev?.audit, s.audit);
   }
 
   private syncClock(): void {

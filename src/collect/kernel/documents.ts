@@ -81,6 +81,9 @@ export function processDocument(f: ProcessFact, c: DocContext): Envelope {
     dockward: {
       process: {
         start_exact: f.startExact,
+        // Where a start's argv, executable, directory and ids came from: the syscall's audit records or
+        // /proc (an end repeats what its start had, whatever the source).
+        source: f.source ?? (start ? 'proc' : undefined),
         exit_race: f.exitRace,
         noexec: f.noexec,
         fork_only: f.forkOnly,

@@ -83,6 +83,11 @@ export interface ProcessFact extends ProcessIdentity {
   forkOnly?: boolean;
   /** From a /proc scan (at start or after the kernel dropped events), not from an event. */
   scan?: 'first' | 'resync';
+  /**
+   * Where argv, executable, directory and ids of an exec came from: the kernel's audit records of
+   * the syscall (race-free, src/collect/audit/) or /proc read at the exec event (the fallback).
+   */
+  source?: 'audit' | 'proc';
   /** Over the container's document budget (flood.ts): this start stands for `count` identical ones, the last at `last`. */
   folded?: { count: number; last?: bigint };
 }

@@ -3,10 +3,16 @@ import type { CollectorContext } from '../collector';
 import { probeKernelEvents } from './netlink';
 import { isAck } from './source';
 
+/** A metric of the registry by name, made once: collectors restart, their metrics stay. */
+export function metricMaker(ctx: CollectorContext) {
+  const registers = [ctx.telemetry.registry];
+  const get = <T>(name: string, make: () => T): T => (ctx.telemetry.registry.getSingleMetric(name) as T | undefined) ?? make();
+  return { r: registers, get };
+}
+
 /** The kernel collector's Prometheus metrics (one set per registry, shared by restarts). */
 export function metrics(ctx: CollectorContext) {
-  const r = [ctx.telemetry.registry];
-  const get = <T>(name: string, make: () => T): T => (ctx.telemetry.registry.getSingleMetric(name) as T | undefined) ?? make();
+  const { r, get } = metricMaker(ctx);
   return {
     datagrams: get('dockward_kernel_datagrams_total', () => new Counter({ name: 'dockward_kernel_datagrams_total', help: 'Datagrams read from the process-events connector', registers: r })),
     documents: get('dockward_kernel_documents_total', () => new Counter({ name: 'dockward_kernel_documents_total', help: 'Process documents sent', labelNames: ['type'], registers: r })),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CN_IDX_PROC, NETLINK_CONNECTOR, PROC_CN_MCAST_IGNORE, subscribeMessage } from './proc-events';
 
 /** The part of the `netlink` package's RawNetlinkSocket used here (its message layer drops connector messages). */
-interface RawSocket extends EventEmitter {
+export interface RawSocket extends EventEmitter {
   send(msg: Uint8Array, options?: { port?: number }, cb?: (err?: Error) => void): void;
   close(): void;
   address(): { port: number; groups: number };
@@ -13,12 +13,35 @@ interface RawSocket extends EventEmitter {
   unref(): void;
 }
 
-type RawCtor = new (protocol: number, options?: { recvBufferSize?: number }) => RawSocket;
+export type RawCtor = new (protocol: number, options?: { recvBufferSize?: number }) => RawSocket;
 
-function loadRaw(): RawCtor {
+export function loadRaw(): RawCtor {
   // Loaded on first use: on a host where the prebuilt binary cannot load, only this collector is off.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('netlink/dist/raw') as { RawNetlinkSocket: RawCtor }).RawNetlinkSocket;
+}
+
+/**
+ * A raw netlink socket whose messages go to `onMessage` and whose ENOBUFS (the kernel dropped
+ * datagrams: the buffer was full) becomes `overrun` on `owner`, other errors `error`. These run
+ * inside the addon's native callback: an exception escaping one is not catchable there and aborts
+ * the process ("terminate called after throwing an instance of 'Napi::Error'", seen once in three
+ * 20,000-process bursts). So none escapes: a handler's failure is reported as an 'error' on the
+ * next turn, outside the native frame.
+ */
+export function openRaw(protocol: number, recvBufferBytes: number, owner: EventEmitter, onMessage: (msg: Buffer) => void): RawSocket {
+  const Raw = loadRaw();
+  const sock = new Raw(protocol, { recvBufferSize: recvBufferBytes });
+  const guard = (f: () => void): void => {
+    try {
+      f();
+    } catch (err) {
+      setImmediate(() => owner.emit('error', err instanceof Error ? err : new Error(String(err))));
+    }
+  };
+  sock.on('message', (msg: Buffer) => guard(() => onMessage(msg)));
+  sock.on('error', (err: Error & { code?: string }) => guard(() => (err.code === 'ENOBUFS' ? owner.emit('overrun') : owner.emit('error', err))));
+  return sock;
 }
 
 /**
@@ -32,21 +55,7 @@ export class ProcConnector extends EventEmitter {
 
   constructor(recvBufferBytes: number) {
     super();
-    const Raw = loadRaw();
-    this.sock = new Raw(NETLINK_CONNECTOR, { recvBufferSize: recvBufferBytes });
-    // These run inside the addon's native callback: an exception escaping one is not catchable
-    // there and aborts the process ("terminate called after throwing an instance of
-    // 'Napi::Error'", seen once in three 20,000-process bursts). So none escapes: a handler's
-    // failure is reported as an 'error' on the next turn, outside the native frame.
-    const guard = (f: () => void): void => {
-      try {
-        f();
-      } catch (err) {
-        setImmediate(() => this.emit('error', err instanceof Error ? err : new Error(String(err))));
-      }
-    };
-    this.sock.on('message', (msg: Buffer) => guard(() => this.emit('datagram', msg)));
-    this.sock.on('error', (err: Error & { code?: string }) => guard(() => (err.code === 'ENOBUFS' ? this.emit('overrun') : this.emit('error', err))));
+    this.sock = openRaw(NETLINK_CONNECTOR, recvBufferBytes, this, (msg) => this.emit('datagram', msg));
     this.sock.addMembership(CN_IDX_PROC);
   }
 

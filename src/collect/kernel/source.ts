@@ -2,12 +2,18 @@ import { ProcConnector } from './netlink';
 import { parseDatagram, type ProcEvent } from './proc-events';
 import { ProcessTable, type ProcessFact, type TableStats } from './process-table';
 import { startMsFromKernelTs } from './procfs';
+import { readFileSync } from 'node:fs';
+import { AuditJoin, type JoinStats } from '../audit/join';
+import { auditBlocker } from '../audit/rules';
+import { AuditSource, type AuditSourceOptions, type AuditStats } from '../audit/source';
 
 export interface SourceOptions {
   maxProcesses: number;
   receiveBuffer: number;
   maxReceiveBuffer: number;
   bootMs: number;
+  /** Exec identity from the audit subsystem (collectors.audit); `asked`: enabled is true, not auto. */
+  audit?: AuditSourceOptions & { waitMs: number; asked: boolean };
 }
 
 export interface SourceStats extends TableStats {
@@ -17,6 +23,7 @@ export interface SourceStats extends TableStats {
   resyncs: number;
   receiveBuffer: number;
   table: number;
+  audit?: AuditStats & JoinStats & { running: boolean; waiting: number };
 }
 
 export type Notice = { name: string; level: 'info' | 'warn' | 'debug'; message: string };
@@ -34,13 +41,22 @@ export class KernelSource {
   private resyncTimer: NodeJS.Timeout | undefined;
   private forkTimer: NodeJS.Timeout | undefined;
   private readonly s = { datagrams: 0, events: 0, overruns: 0, resyncs: 0 };
+  private join: AuditJoin | undefined;
+  private audit: AuditSource | undefined;
+  private auditRunning = false;
+  private joinTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: SourceOptions,
     private readonly onFacts: (facts: ProcessFact[]) => void,
     private readonly notice: (n: Notice) => void,
   ) {
-    this.table = new ProcessTable({ maxProcesses: opts.maxProcesses, bootMs: opts.bootMs }, (f) => this.push(f));
+    const a = opts.audit;
+    // CLOCK_MONOTONIC ns → wall ms, refreshed each time: the join compares with audit's wall-clock stamps.
+    const wallMs = (ts: bigint) => Number(ts / 1_000_000n) + (Date.now() - Number(process.hrtime.bigint() / 1_000_000n));
+    if (a) this.join = new AuditJoin({ waitMs: a.waitMs, maxHeld: 4096, wallMs }, (pid) => this.table.get(pid), (f) => this.push(f));
+    // Through the join while audit may run; straight on once it cannot (startAudit).
+    this.table = new ProcessTable({ maxProcesses: opts.maxProcesses, bootMs: opts.bootMs }, (f) => (this.join ? this.join.fact(f, performance.now()) : this.push(f)));
   }
 
   /**
@@ -67,19 +83,59 @@ export class KernelSource {
     const { added } = this.table.scan('first');
     // Forked children that stay without exec (process-table.ts startForks says why).
     this.forkTimer = setInterval(() => this.table.startForks(process.hrtime.bigint()), 500);
+    if (this.join) void this.startAudit(this.join, this.opts.audit!);
     return { added, receiveBuffer: conn.recvBufferBytes, since };
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearTimeout(this.resyncTimer);
     clearInterval(this.forkTimer);
+    clearInterval(this.joinTimer);
     this.conn?.close();
     this.conn = undefined;
+    await this.audit?.stop();
+    this.auditRunning = false;
+    this.join?.expire(Infinity);
     this.flush();
   }
 
   get stats(): SourceStats {
-    return { ...this.table.stats, ...this.s, receiveBuffer: this.conn?.recvBufferBytes ?? 0, table: this.table.size };
+    const audit = this.opts.audit && { ...(this.join?.stats ?? {}), waiting: this.join?.waiting ?? 0, ...(this.audit?.stats ?? {}), running: this.auditRunning } as SourceStats['audit'];
+    return { ...this.table.stats, ...this.s, receiveBuffer: this.conn?.recvBufferBytes ?? 0, table: this.table.size, audit };
+  }
+
+  /**
+   * Audit beside the proc connector: where it cannot run, starts are sent at once as before (the
+   * join is left out) and one line says why (info under auto, warning when asked for).
+   */
+  private async startAudit(join: AuditJoin, a: NonNullable<SourceOptions['audit']>): Promise<void> {
+    const off = (why: string) => {
+      this.join = undefined;
+      join.expire(Infinity);
+      this.notice(a.asked
+        ? { name: 'audit.unavailable', level: 'warn', message: `audit exec events UNAVAILABLE although collectors.audit.enabled is true: ${why}; exec command lines come from /proc` }
+        : { name: 'audit.unavailable', level: 'info', message: `audit exec events off: ${why}; exec command lines come from /proc (collectors.audit.enabled: auto)` });
+    };
+    const blocker = auditBlocker(readFileSync('/proc/self/status', 'latin1'));
+    if (blocker) return off(blocker);
+    const audit = new AuditSource(a, (ev) => join.audit(ev, performance.now()), this.notice);
+    try {
+      const i = await audit.start();
+      if (!this.conn) return void (await audit.stop()); // stopped meanwhile
+      this.audit = audit;
+      this.auditRunning = true;
+      this.joinTimer = setInterval(() => join.expire(performance.now()), 100);
+      const what = [
+        i.added.length ? `${i.added.length} exec rules added (key dockward:${process.pid})` : '',
+        i.coveredBy.length ? `${i.coveredBy.join('/')} execs already audited by an existing rule (left alone)` : '',
+        i.enabledHere ? 'syscall auditing turned on (off again at stop)' : '',
+        i.status.pid ? `audit daemon pid ${i.status.pid} keeps its stream` : 'no audit daemon registered: the kernel logs a few of these records to kmsg (rate-limited) and drops them',
+        i.staleRemoved ? `${i.staleRemoved} rules of a stopped dockward removed` : '',
+      ].filter(Boolean).join('; ');
+      this.notice({ name: 'audit.started', level: 'info', message: `audit exec events: reading the audit multicast group; ${what}` });
+    } catch (err) {
+      off((err as Error).message);
+    }
   }
 
   private readonly onEvent = (ev: ProcEvent): void => {

@@ -28,9 +28,11 @@ const statsTimer = setInterval(() => port.postMessage({ kind: 'stats', stats: so
 port.on('message', (m: { kind: string }) => {
   if (m.kind !== 'stop') return;
   clearInterval(statsTimer);
-  source.stop();
-  port.postMessage({ kind: 'stats', stats: source.stats });
-  port.close();
+  // The audit rules come out before the thread ends (audit/rules.ts remove).
+  void source.stop().finally(() => {
+    port.postMessage({ kind: 'stats', stats: source.stats });
+    port.close();
+  });
 });
 source.start().then(
   (r) => port.postMessage({ kind: 'ready', ...r }),

@@ -1,0 +1,183 @@
+import { argv0Verdict, processName } from '../process-identity';
+import type { Entry, ProcessFact } from '../kernel/facts';
+import type { AuditExec } from './assembler';
+
+export interface JoinStats {
+  /** Exec starts that took argv, executable, directory and ids from their audit event. */
+  joined: number;
+  /** Exec starts whose audit event did not come within the wait: /proc's reading stands. */
+  procOnly: number;
+  /** Audit events no container exec claimed (host processes mostly), dropped after the wait. */
+  unmatched: number;
+  /** Starts sent before their wait because too many waited. */
+  heldOverflow: number;
+}
+
+interface Held {
+  facts: ProcessFact[];
+  deadline: number;
+  /** The exec's kernel time on the wall clock (ms), to compare with the audit records' stamps. */
+  wall: number;
+}
+
+/**
+ * How far past an exec the audit stream must be before its event is given up on. The stream is in
+ * order of the syscalls' ends and the stamps are taken at their starts (coarse clock, a few ms),
+ * so a record stamped this much later means this exec's records would have come before it.
+ */
+export const PASSED_MS = 250;
+
+/**
+ * An audit event stamped this much before an exec is not that exec's, when nothing else tells
+ * (the process was gone before /proc named its executable): the pid's exec before it that the
+ * table does not document, such as the runtime's `runc init` that becomes the container's init.
+ */
+export const STALE_MS = 100;
+
+/**
+ * Joins the proc connector's exec starts (container, parent, start time: the process table's) with
+ * the audit events of the same pid (what was exec'd: argv, executable, directory, ids, captured
+ * by the kernel inside the syscall, so a process that is gone before /proc is read keeps them).
+ * The two arrive in either order on the one reader thread: a start waits for its event (its end,
+ * if it comes meanwhile, waits behind it) until the audit stream has passed the exec's time by
+ * PASSED_MS without it (audit did not see it: a task older than auditing, a lost record) or, on a
+ * quiet host with no later record, `waitMs`; an event waits `waitMs` for its start. A fixed short
+ * wait alone lost 2 % of a busy burst: kauditd, a kernel thread, fell half a second behind.
+ */
+export class AuditJoin {
+  readonly stats: JoinStats = { joined: 0, procOnly: 0, unmatched: 0, heldOverflow: 0 };
+  private readonly held = new Map<number, Held>();
+  private readonly early = new Map<number, { events: AuditExec[]; deadline: number }>();
+  /** The latest stamp of the audit stream (ms since the epoch). */
+  private clock = 0;
+
+  constructor(
+    private readonly opts: { waitMs: number; maxHeld: number; wallMs: (ts: bigint) => number },
+    private readonly entry: (pid: number) => Entry | undefined,
+    private readonly emit: (f: ProcessFact) => void,
+  ) {}
+
+  fact(f: ProcessFact, now: number): void {
+    const h = this.held.get(f.pid);
+    if (h) {
+      h.facts.push(f); // behind the start it belongs to: ends never overtake starts
+      return;
+    }
+    if (f.type !== 'start' || f.ts === undefined || f.noexec || f.forkOnly || f.scan) return this.emit(f);
+    const ev = this.takeEarly(f);
+    if (ev) return this.emit(this.merge(f, ev));
+    if (this.held.size >= this.opts.maxHeld) {
+      this.stats.heldOverflow++;
+      this.stats.procOnly++;
+      return this.emit({ ...f, source: 'proc' });
+    }
+    this.held.set(f.pid, { facts: [f], deadline: now + this.opts.waitMs, wall: this.opts.wallMs(f.ts) });
+  }
+
+  audit(ev: AuditExec, now: number): void {
+    if (ev.time > this.clock) this.clock = ev.time;
+    // A failed exec changed nothing: no proc connector exec pairs with it.
+    if (!ev.success) return;
+    const h = this.held.get(ev.pid);
+    if (h && !plausible(h.facts[0], ev, h.wall)) {
+      this.stats.unmatched++; // an earlier exec of the pid, late: the start waits on for its own
+      return;
+    }
+    if (h) {
+      this.held.delete(ev.pid);
+      const [start, ...rest] = h.facts;
+      const merged = this.merge(start, ev);
+      this.emit(merged);
+      for (const f of rest) this.release(f, merged);
+      return;
+    }
+    let e = this.early.get(ev.pid);
+    if (!e) {
+      // Bounded in count (each event's args are bounded already): host execs pass through here.
+      if (this.early.size >= this.opts.maxHeld) this.dropOldestEarly();
+      e = { events: [], deadline: now + this.opts.waitMs };
+      this.early.set(ev.pid, e);
+    }
+    // Two execs of one pid within the wait (a shell that execs its last command); more is a flood.
+    if (e.events.length < 2) e.events.push(ev);
+    else this.stats.unmatched++;
+  }
+
+  /** Starts and events past their wait (call a few times a second, and with Infinity at stop). */
+  expire(now: number): void {
+    for (const [pid, h] of this.held) {
+      if (h.deadline > now && this.clock <= h.wall + PASSED_MS) continue;
+      this.held.delete(pid);
+      this.stats.procOnly++;
+      for (const f of h.facts) this.emit(f.type === 'start' && f === h.facts[0] ? { ...f, source: 'proc' } : f);
+    }
+    for (const [pid, e] of this.early) {
+      if (e.deadline > now) continue;
+      this.early.delete(pid);
+      this.stats.unmatched += e.events.length;
+    }
+  }
+
+  get waiting(): number {
+    return this.held.size;
+  }
+
+  /** The pid's first waiting event that can be this exec's; the ones before it are not (counted). */
+  private takeEarly(f: ProcessFact): AuditExec | undefined {
+    const e = this.early.get(f.pid);
+    if (!e) return undefined;
+    const wall = this.opts.wallMs(f.ts!);
+    let ev: AuditExec | undefined;
+    while (!ev && e.events.length > 0) {
+      const x = e.events.shift()!;
+      if (plausible(f, x, wall)) ev = x;
+      else this.stats.unmatched++;
+    }
+    if (e.events.length === 0) this.early.delete(f.pid);
+    return ev;
+  }
+
+  private dropOldestEarly(): void {
+    const [pid, e] = this.early.entries().next().value as [number, { events: AuditExec[] }];
+    this.early.delete(pid);
+    this.stats.unmatched += e.events.length;
+  }
+
+  /**
+   * The start with what audit saw. The table's entry takes it too (same process: same start), so
+   * the end, the children's `parent` and the session's `entry_leader` carry it as well.
+   */
+  private merge(f: ProcessFact, ev: AuditExec): ProcessFact {
+    this.stats.joined++;
+    const args = ev.args ?? f.args;
+    const executable = ev.exe ?? f.executable;
+    const name = f.name ?? processName({ comm: ev.comm, exe: executable, args }, 'exec');
+    const id = {
+      args, executable, name, argv0: argv0Verdict(args, name, executable), cwd: ev.cwd ?? f.cwd,
+      uid: ev.uid ?? f.uid, euid: ev.euid ?? f.euid, gid: ev.gid ?? f.gid,
+    };
+    const e = this.entry(f.pid);
+    if (e && e.start === f.start) {
+      Object.assign(e, id);
+      if (e.leader.pid === f.pid) Object.assign(e.leader, { name, args, executable });
+    }
+    const leader = f.leader.pid === f.pid ? { ...f.leader, name, args, executable } : f.leader;
+    return { ...f, ...id, leader, exitRace: args === undefined ? f.exitRace : undefined, source: 'audit' };
+  }
+
+  /** A fact that waited behind its start: an end of the same image carries the audit identity. */
+  private release(f: ProcessFact, start: ProcessFact): void {
+    if (f.type !== 'end' || f.start !== start.start || f.image !== start.image) return this.emit(f);
+    const { args, executable, name, argv0, cwd, uid, euid, gid, source, exitRace } = start;
+    this.emit({ ...f, args, executable, name, argv0, cwd, uid, euid, gid, source, exitRace });
+  }
+}
+
+/**
+ * Can `ev` be the audit event of the exec `f` announced at `wall`? The executable decides when
+ * /proc named it (the same file: audit names it from inside the syscall), else the time.
+ */
+function plausible(f: ProcessFact, ev: AuditExec, wall: number): boolean {
+  if (f.executable !== undefined && ev.exe !== undefined) return f.executable === ev.exe || f.executable === `${ev.exe} (deleted)`;
+  return ev.time >= wall - STALE_MS;
+}
