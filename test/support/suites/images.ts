@@ -1,0 +1,53 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type Docker from 'dockerode';
+import { BUSYBOX, LAB } from '../engines';
+import type { BenignScenario } from './scenarios';
+
+export const BASE = { busybox: BUSYBOX, lab: LAB } as const;
+
+/** The image a benign scenario runs, named after the run so that the run's cleanup finds it. */
+export function benignImage(ns: string, s: BenignScenario): string {
+  return `dockward-suite-${ns}/${s.id}:1`;
+}
+
+/**
+ * Builds a benign scenario's image (its base, its build steps, its files), as the official image
+ * carries its entrypoint: files baked into an image are not drift, files a container writes are.
+ * Built before dockward starts, so the build's own containers are nobody's evidence.
+ */
+export async function buildBenignImage(docker: Docker, ns: string, s: BenignScenario): Promise<string> {
+  const tag = benignImage(ns, s);
+  const dir = mkdtempSync(join(tmpdir(), 'dockward-suite-'));
+  try {
+    const paths = Object.keys(s.files);
+    for (const p of paths) {
+      const local = join(dir, 'rootfs', p);
+      mkdirSync(dirname(local), { recursive: true });
+      writeFileSync(local, s.files[p]);
+      // Scripts keep their mode through COPY: the entrypoint is executable in the image, as shipped.
+      chmodSync(local, s.files[p].startsWith('#!') ? 0o755 : 0o644);
+    }
+    // One RUN: the engine here stores layers as full copies (vfs). The project's base images have a
+    // 0700 root directory, which stops every non-root user; the official images' is 0755.
+    const run = ['chmod 755 /', ...s.build].join(' && ');
+    const lines = [`FROM ${BASE[s.image]}`, ...(paths.length ? ['COPY rootfs/ /'] : []), `RUN ${run}`];
+    writeFileSync(join(dir, 'Dockerfile'), `${lines.join('\n')}\n`);
+    const src = ['Dockerfile', ...(paths.length ? ['rootfs'] : [])];
+    const stream = await docker.buildImage({ context: dir, src }, { t: tag, rm: true, forcerm: true, networkmode: 'none' });
+    const out = await new Promise<Array<{ error?: string }>>((resolve, reject) => docker.modem.followProgress(stream, (err, res) => (err ? reject(err) : resolve(res as Array<{ error?: string }>))));
+    const failed = out.find((m) => m.error);
+    if (failed) throw new Error(`building the image of benign scenario ${s.id}: ${failed.error}`);
+    return tag;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Removes every image a run built. */
+export async function removeSuiteImages(docker: Docker, ns: string): Promise<void> {
+  const images = await docker.listImages();
+  const mine = images.filter((i) => (i.RepoTags ?? []).some((t) => t.startsWith(`dockward-suite-${ns}/`)));
+  for (const i of mine) await docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+}
