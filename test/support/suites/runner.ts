@@ -61,15 +61,30 @@ export class SuiteRunner {
     return this.dockward;
   }
 
+  /**
+   * A pool of `batch` containers: each scenario's container is removed as soon as its watermark
+   * arrives (or its time is up) and the next one starts, so one slow drift scan holds one slot,
+   * not a whole batch.
+   */
   async runAttacks(scenarios: AttackScenario[]): Promise<Outcome[]> {
     const out: Outcome[] = [];
-    for (let i = 0; i < scenarios.length; i += this.batch) {
-      const part = scenarios.slice(i, i + this.batch);
-      const started = await Promise.all(part.map((s) => this.startAttack(s)));
-      const done = await this.waitForMarks(started.map((s) => s.containerId), MARK_DONE);
-      for (const s of started) out.push({ ...s, complete: done.has(s.containerId), alerts: [], signals: [], harnessAlerts: 0 });
-      await removeContainers(this.docker, `${this.ns}-a-`);
-      this.log(`attacks ${Math.min(i + this.batch, scenarios.length)}/${scenarios.length}: ${done.size}/${part.length} complete`);
+    const marks = new MarkWatch(this.es, this.ns, MARK_DONE, () => this.process.alive());
+    let next = 0;
+    const worker = async () => {
+      while (next < scenarios.length) {
+        const s = scenarios[next++];
+        const started = await this.startAttack(s);
+        const complete = await marks.wait(started.containerId, this.opts.batchTimeoutMs ?? 150_000);
+        this.process.alive();
+        out.push({ ...started, complete, alerts: [], signals: [], harnessAlerts: 0 });
+        await this.docker.getContainer(started.containerId).remove({ force: true }).catch(() => undefined);
+        if (out.length % 10 === 0 || out.length === scenarios.length) this.log(`attacks ${out.length}/${scenarios.length}: ${out.filter((o) => o.complete).length} complete`);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.batch, scenarios.length) }, worker));
+    } finally {
+      marks.stop();
     }
     return out;
   }
@@ -163,14 +178,53 @@ export class SuiteRunner {
   }
 
   private async waitForMarks(ids: string[], marker: string): Promise<Set<string>> {
-    const deadline = Date.now() + (this.opts.batchTimeoutMs ?? 150_000);
-    let done = new Set<string>();
-    while (done.size < ids.length && Date.now() < deadline) {
+    const marks = new MarkWatch(this.es, this.ns, marker, () => this.process.alive());
+    try {
+      const done = await Promise.all(ids.map((id) => marks.wait(id, this.opts.batchTimeoutMs ?? 150_000)));
       this.process.alive();
-      await new Promise((r) => setTimeout(r, 1000));
-      done = await markedContainers(this.es, this.ns, ids, marker).catch(() => done);
+      return new Set(ids.filter((_, k) => done[k]));
+    } finally {
+      marks.stop();
     }
-    return done;
+  }
+}
+
+/** One poll a second for the watermarks of every container waited on, however many wait. */
+class MarkWatch {
+  private readonly waiting = new Map<string, { deadline: number; resolve: (seen: boolean) => void }>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly es: Client, private readonly ns: string, private readonly marker: string, private readonly alive: () => void) {}
+
+  wait(id: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.waiting.set(id, { deadline: Date.now() + timeoutMs, resolve });
+      this.timer ??= setTimeout(() => void this.poll(), 1000);
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    for (const w of this.waiting.values()) w.resolve(false);
+    this.waiting.clear();
+  }
+
+  private async poll(): Promise<void> {
+    this.timer = undefined;
+    try {
+      this.alive();
+    } catch {
+      // Dockward is gone: every waiter learns it from its own alive() check right after.
+      return this.stop();
+    }
+    const seen = await markedContainers(this.es, this.ns, [...this.waiting.keys()], this.marker).catch(() => new Set<string>());
+    const now = Date.now();
+    for (const [id, w] of this.waiting) {
+      if (!seen.has(id) && now < w.deadline) continue;
+      w.resolve(seen.has(id));
+      this.waiting.delete(id);
+    }
+    if (this.waiting.size) this.timer = setTimeout(() => void this.poll(), 1000);
   }
 }
 
