@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
@@ -29,10 +29,8 @@ export async function buildBenignImage(docker: Docker, ns: string, s: BenignScen
       // Scripts keep their mode through COPY: the entrypoint is executable in the image, as shipped.
       chmodSync(local, s.files[p].startsWith('#!') ? 0o755 : 0o644);
     }
-    // One RUN: the engine here stores layers as full copies (vfs). The project's base images have a
-    // 0700 root directory, which stops every non-root user; the official images' is 0755.
-    const run = ['chmod 755 /', ...s.build].join(' && ');
-    const lines = [`FROM ${BASE[s.image]}`, ...(paths.length ? ['COPY rootfs/ /'] : []), `RUN ${run}`];
+    // One RUN at most: the engine here stores every layer as a full copy (vfs).
+    const lines = [`FROM ${BASE[s.image]}`, ...(paths.length ? ['COPY rootfs/ /'] : []), ...(s.build.length ? [`RUN ${s.build.join(' && ')}`] : [])];
     writeFileSync(join(dir, 'Dockerfile'), `${lines.join('\n')}\n`);
     const src = ['Dockerfile', ...(paths.length ? ['rootfs'] : [])];
     const stream = await docker.buildImage({ context: dir, src }, { t: tag, rm: true, forcerm: true, networkmode: 'none' });
@@ -50,4 +48,17 @@ export async function removeSuiteImages(docker: Docker, ns: string): Promise<voi
   const images = await docker.listImages();
   const mine = images.filter((i) => (i.RepoTags ?? []).some((t) => t.startsWith(`dockward-suite-${ns}/`)));
   for (const i of mine) await docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+}
+
+/**
+ * The vfs storage driver makes every container's root directory 0700 (a layer cannot change it),
+ * so no non-root user can run anything: a postgres entrypoint's drop to `postgres` fails on
+ * libc. Overlay2, what hosts run, gives the image's 0755; the container gets that from the host
+ * side before it starts, so that privilege drops behave as they do in production.
+ */
+export async function openRootDirectory(docker: Docker, id: string): Promise<void> {
+  const info = (await docker.info()) as { Driver?: string; DockerRootDir?: string };
+  if (info.Driver !== 'vfs' || !info.DockerRootDir) return;
+  const mount = readFileSync(join(info.DockerRootDir, 'image', 'vfs', 'layerdb', 'mounts', id, 'mount-id'), 'utf8').trim();
+  chmodSync(join(info.DockerRootDir, 'vfs', 'dir', mount), 0o755);
 }

@@ -4,7 +4,7 @@ import { adminClient, engines, newNamespace } from '../engines';
 import { execIn, removeContainers } from '../containers';
 import { DockwardProcess } from '../dockward';
 import { alertsOn, isHarness, logLines, MARK_DONE, MARK_END, markedContainers, streams, type AlertDoc } from './evidence';
-import { BASE, benignImage, buildBenignImage, removeSuiteImages } from './images';
+import { BASE, benignImage, buildBenignImage, openRootDirectory, removeSuiteImages } from './images';
 import type { AttackScenario, BenignScenario } from './scenarios';
 
 export interface SuiteOptions {
@@ -77,8 +77,9 @@ export class SuiteRunner {
         const complete = await marks.wait(started.containerId, this.opts.batchTimeoutMs ?? 150_000);
         this.process.alive();
         out.push({ ...started, complete, alerts: [], signals: [], harnessAlerts: 0 });
+        const n = out.length;
+        if (n % 10 === 0 || n === scenarios.length) this.log(`attacks ${n}/${scenarios.length}: ${out.filter((o) => o.complete).length} complete`);
         await this.docker.getContainer(started.containerId).remove({ force: true }).catch(() => undefined);
-        if (out.length % 10 === 0 || out.length === scenarios.length) this.log(`attacks ${out.length}/${scenarios.length}: ${out.filter((o) => o.complete).length} complete`);
       }
     };
     try {
@@ -142,6 +143,7 @@ export class SuiteRunner {
     const wrapped = `(\n${s.script}\n) </dev/null\ntouch ${MARK_DONE}\nexec sleep 3600`;
     const cmd = s.via === 'run' ? ['sh', '-c', wrapped] : ['sleep', '3600'];
     const c = await this.docker.createContainer({ name: `${this.ns}-a-${s.id}`, Image: BASE[s.image], Cmd: cmd, Labels: { 'dockward.suite': 'attack' }, HostConfig: LIMITS });
+    await openRootDirectory(this.docker, c.id);
     await c.start();
     const startedAt = Date.now();
     if (s.via === 'exec') {
@@ -161,6 +163,7 @@ export class SuiteRunner {
       Healthcheck: s.healthcheck ? { Test: ['CMD-SHELL', s.healthcheck], Interval: 10e9, Timeout: 5e9, Retries: 3 } : undefined,
       HostConfig: LIMITS,
     });
+    await openRootDirectory(this.docker, c.id);
     await c.start();
     return { id: s.id, containerId: c.id, startedAt: Date.now() };
   }
