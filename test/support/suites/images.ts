@@ -6,6 +6,7 @@ import { BUSYBOX, LAB } from '../engines';
 import type { BenignScenario } from './scenarios';
 
 export const BASE = { busybox: BUSYBOX, lab: LAB } as const;
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The image a benign scenario runs, named after the run so that the run's cleanup finds it. */
 export function benignImage(ns: string, s: BenignScenario): string {
@@ -30,7 +31,8 @@ export async function buildBenignImage(docker: Docker, ns: string, s: BenignScen
       chmodSync(local, s.files[p].startsWith('#!') ? 0o755 : 0o644);
     }
     // One RUN at most: the engine here stores every layer as a full copy (vfs).
-    const lines = [`FROM ${BASE[s.image]}`, ...(paths.length ? ['COPY rootfs/ /'] : []), ...(s.build.length ? [`RUN ${s.build.join(' && ')}`] : [])];
+    // The official images' PATH (the busybox base has /bin only): entrypoints live in /usr/local/bin.
+    const lines = [`FROM ${BASE[s.image]}`, `ENV PATH=${PATH}`, ...(paths.length ? ['COPY rootfs/ /'] : []), ...(s.build.length ? [`RUN ${s.build.join(' && ')}`] : [])];
     writeFileSync(join(dir, 'Dockerfile'), `${lines.join('\n')}\n`);
     const src = ['Dockerfile', ...(paths.length ? ['rootfs'] : [])];
     const stream = await docker.buildImage({ context: dir, src }, { t: tag, rm: true, forcerm: true, networkmode: 'none' });

@@ -154,7 +154,21 @@ export class SuiteRunner {
   }
 
   private async startBenign(s: BenignScenario): Promise<Omit<Outcome, 'complete' | 'alerts' | 'signals' | 'harnessAlerts'>> {
-    const c = await this.docker.createContainer({
+    const c = await this.createBenign(s).catch(async (err: { statusCode?: number }) => {
+      // Another run's image clean-up on the shared engine may have removed an unused image (seen
+      // here): built again now; its build containers are not ours, so nothing of them is counted.
+      if (err.statusCode !== 404) throw err;
+      this.log(`${s.id}: image gone, building it again`);
+      await buildBenignImage(this.docker, this.ns, s);
+      return this.createBenign(s);
+    });
+    await openRootDirectory(this.docker, c.id);
+    await c.start();
+    return { id: s.id, containerId: c.id, startedAt: Date.now() };
+  }
+
+  private createBenign(s: BenignScenario): Promise<Docker.Container> {
+    return this.docker.createContainer({
       name: `${this.ns}-b-${s.id}`,
       Image: benignImage(this.ns, s),
       Cmd: s.cmd,
@@ -163,9 +177,6 @@ export class SuiteRunner {
       Healthcheck: s.healthcheck ? { Test: ['CMD-SHELL', s.healthcheck], Interval: 10e9, Timeout: 5e9, Retries: 3 } : undefined,
       HostConfig: LIMITS,
     });
-    await openRootDirectory(this.docker, c.id);
-    await c.start();
-    return { id: s.id, containerId: c.id, startedAt: Date.now() };
   }
 
   /** Waits for the ready line, as a readiness probe would, then runs the scenario's exec steps. */
