@@ -33,8 +33,9 @@ export function streams(ns: string) {
  * process and log document of what ran before the marker was written, went through detection.
  */
 export async function markedContainers(es: Client, ns: string, ids: string[], marker: string): Promise<Set<string>> {
+  // Polled every second: no refresh of its own (the index refreshes each second anyway) and no
+  // scroll, which on the shared node's small heap tripped its circuit breaker.
   const index = streams(ns).files;
-  await es.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
   const r = await es.search<{ container?: { id?: string } }>({
     index,
     size: ids.length * 4,
@@ -48,8 +49,10 @@ export async function markedContainers(es: Client, ns: string, ids: string[], ma
 
 /** The log lines stored for a container so far. */
 export async function logLines(es: Client, ns: string, id: string): Promise<string[]> {
-  const docs = await fetchAll<{ message?: string }>(es, streams(ns).logs, { term: { 'container.id': id } }).catch(() => []);
-  return docs.map((d) => d.message ?? '');
+  const r = await es
+    .search<{ message?: string }>({ index: streams(ns).logs, size: 1000, _source: ['message'], query: { term: { 'container.id': id } }, ignore_unavailable: true, allow_no_indices: true })
+    .catch(() => undefined);
+  return (r?.hits.hits ?? []).map((h) => h._source?.message ?? '');
 }
 
 /** Alert (or signal) documents on the given containers, by container id. */

@@ -186,7 +186,7 @@ export class SuiteRunner {
     while (!(await logLines(this.es, this.ns, id)).some((l) => ready.test(l))) {
       this.process.alive();
       if (Date.now() > deadline) return this.log(`${s.id}: no ready line /${s.ready}/ within 60 s`);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 2000));
     }
     for (const e of s.execs) await withTimeout(execIn(this.docker, id, e.cmd, { user: e.user }), 60_000).catch((err: Error) => this.log(`${s.id}: exec: ${err.message}`));
   }
