@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ANOMALY_RULE_ID } from '../anomaly/detector';
 import { duration } from '../config/units';
-import { deterministicId, type Envelope } from '../ship/envelope';
+import type { Envelope } from '../ship/envelope';
 import type { Telemetry } from '../telemetry/telemetry';
 import { crossingEvidence, crossingRule, LISTED_CONTRIBUTORS, RISK_RULE_ID } from './risk-alert';
 import { RiskBook, type Addition } from './risk-book';
@@ -151,10 +151,11 @@ export class RiskScore {
     if (!crossing) return;
     const all = [...crossing.container.contributors.values()];
     const listed = this.book.top(crossing.container, now, LISTED_CONTRIBUTORS);
-    // The crossing's id: container and the first time of its findings, so a re-send is the same document.
+    // The alert's source is the document whose finding crossed the threshold: an analyst following
+    // dockward.alert.source lands on it (a made-up id pointed at nothing).
     const evidence = crossingEvidence({
       score: crossing.score, threshold: this.cfg.threshold, rearm: this.cfg.rearm, container, listed, all,
-      index: env.index, id: deterministicId(RISK_RULE_ID, id, String(Math.min(...all.map((c) => c.first)))),
+      index: env.index, id: env.id,
     });
     this.metrics.alerts.inc();
     this.raise(crossingRule(all), evidence.env, { risk: evidence.risk });
