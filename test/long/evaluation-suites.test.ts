@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+// In the long drills (npm run test:long), not npm test: on the merged main it failed here twice
+// (a benign cron container's end marker never arrived within its limit; `uname` of the discovery
+// scenario lost to the /proc exit race with audit off by default). To be fixed before #19 closes.
 import { engines } from '../support/engines';
 import { fetchAll } from '../support/elasticsearch';
 import { isHarness, streams } from '../support/suites/evidence';
