@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { adminClient, engines, LAB, newNamespace } from '../support/engines';
 import { removeContainers, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
-import { fetchAll } from '../support/elasticsearch';
+import { waitForRules } from '../support/elasticsearch';
 
 type Alert = { rule: { id: string }; process?: { command_line?: string } };
 
@@ -55,13 +55,7 @@ describe('canonical spelling and the new rules on a real engine (kernel process 
     const b64 = Buffer.from(SCRIPT).toString('base64');
     const { id } = await runContainer(docker, { name: `${ns}-victim`, image: LAB, cmd: ['sh', '-c', `echo ${b64} | base64 -d > /tmp/a.sh; exec sh /tmp/a.sh`] });
     const want = ['dockward-credential-search', 'dockward-base64-exec', 'dockward-reverse-shell-dev-tcp', 'dockward-shell-profile-modify', 'dockward-cron-job-write', 'dockward-authorized-keys-modify', 'dockward-log-wipe-bulk'];
-    const end = Date.now() + 60_000;
-    let alerts: Alert[] = [];
-    while (Date.now() < end) {
-      alerts = await fetchAll<Alert>(es, `logs-dockward.alert-${ns}`, { term: { 'container.id': id } }).catch(() => []);
-      if (want.every((r) => alerts.some((a) => a.rule.id === r))) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const alerts = await waitForRules<Alert>(es, `logs-dockward.alert-${ns}`, id, want, 60_000);
     assert.deepEqual(want.filter((r) => !alerts.some((a) => a.rule.id === r)), [], `missing alerts; got ${alerts.map((a) => a.rule.id)}\n${dw.log.slice(-2000)}`);
     // The alert carries the command as it was run, not its canonical spelling.
     const shadow = alerts.find((a) => a.rule.id === 'dockward-credential-search');

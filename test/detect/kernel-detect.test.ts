@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { adminClient, engines, LAB, newNamespace } from '../support/engines';
 import { removeContainers, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
-import { fetchAll } from '../support/elasticsearch';
+import { fetchAll, waitForRules } from '../support/elasticsearch';
 
 type Alert = { rule: { id: string }; dockward: { alert: { source: { index: string; id: string } } } };
 
@@ -49,13 +49,7 @@ describe('detection from kernel process events alone (polling and exec events of
     const b64 = Buffer.from(SCRIPT).toString('base64');
     const { id } = await runContainer(docker, { name: `${ns}-victim`, image: LAB, cmd: ['sh', '-c', `echo ${b64} | base64 -d > /tmp/a.sh; exec sh /tmp/a.sh`] });
     const want = ['dockward-reverse-shell-dev-tcp', 'dockward-download-exec', 'dockward-base64-exec', 'dockward-dropped-binary-exec'];
-    const end = Date.now() + 40_000;
-    let alerts: Alert[] = [];
-    while (Date.now() < end) {
-      alerts = await fetchAll<Alert>(es, `logs-dockward.alert-${ns}`, { term: { 'container.id': id } }).catch(() => []);
-      if (want.every((r) => alerts.some((a) => a.rule.id === r))) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const alerts = await waitForRules<Alert>(es, `logs-dockward.alert-${ns}`, id, want, 40_000);
     assert.deepEqual(want.filter((r) => !alerts.some((a) => a.rule.id === r)), [], `missing alerts; got ${alerts.map((a) => a.rule.id)}\n${dw.log.slice(-2000)}`);
     // Every process document behind these alerts came from the kernel collector.
     for (const a of alerts.filter((x) => x.dockward.alert.source.index.startsWith('logs-dockward.process-'))) {

@@ -39,3 +39,18 @@ export async function fetchAll<T = Record<string, unknown>>(client: Client, inde
   if (res._scroll_id) await client.clearScroll({ scroll_id: res._scroll_id }).catch(() => undefined);
   return out;
 }
+
+/**
+ * The alert documents of one container once every rule in `want` has alerted on it, or what is
+ * there when `timeoutMs` runs out (the caller asserts, naming what is missing).
+ */
+export async function waitForRules<T extends { rule: { id: string } }>(client: Client, index: string, containerId: string, want: string[], timeoutMs: number): Promise<T[]> {
+  const end = Date.now() + timeoutMs;
+  let alerts: T[] = [];
+  while (Date.now() < end) {
+    alerts = await fetchAll<T>(client, index, { term: { 'container.id': containerId } }).catch(() => []);
+    if (want.every((r) => alerts.some((a) => a.rule.id === r))) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return alerts;
+}
