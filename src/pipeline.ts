@@ -9,7 +9,7 @@ import { MetadataCache } from './enrich/metadata';
 import { createClient } from './ship/client';
 import { ElasticsearchSink } from './ship/elasticsearch-sink';
 import type { Envelope } from './ship/envelope';
-import { BoundedQueue, sleep, type DocumentQueue } from './ship/queue';
+import { BoundedQueue, type DocumentQueue } from './ship/queue';
 import { DiskSpool } from './ship/spool';
 import { join } from 'node:path';
 import { CursorStore } from './state/cursor-store';
@@ -150,25 +150,48 @@ export class Pipeline {
     this.telemetry.event('pipeline.started', 'info', `dockward running: ${this.collectors.map((c) => c.name).join(', ')} → namespace ${this.cfg.namespace}`);
   }
 
-  /** Stops reading, sends what was read within `timeoutMs`, saves cursors. */
+  /**
+   * Stops reading, sends what was read within `timeoutMs`, saves cursors. Every other stage gets
+   * `timeoutMs` too and is left behind, named, when it overruns: a restart or an upgrade must never
+   * wait on one stuck source (a log follow, a kernel reader) for as long as a container lives.
+   */
   async stop(timeoutMs = this.cfg.shutdown_timeout): Promise<void> {
     this.heartbeat.stop();
     this.rules?.stop();
-    await this.events.stop();
-    await Promise.all(this.collectors.map((c) => c.stop()));
+    await this.within('the engine event stream', this.events.stop(), timeoutMs);
+    await Promise.all(this.collectors.map((c) => this.within(`the ${c.name} collector`, c.stop(), timeoutMs)));
     this.anomaly?.stop();
     this.detector?.flush();
     this.risk?.stop();
     // Audit documents of actions under way go into the queue before the sink drains it.
-    await this.responder?.drain();
+    if (this.responder) await this.within('the responder', this.responder.drain(), timeoutMs);
     const notified = this.notifier?.stop();
-    const flushed = await Promise.race([this.sink.stop().then(() => true), sleep(timeoutMs).then(() => false)]);
+    const flushed = await this.within('', this.sink.stop(), timeoutMs);
     if (!flushed) this.sink.abandon();
     this.queue.dispose?.();
     this.cursors.flush();
-    await notified;
+    if (notified) await this.within('the notifier', notified, timeoutMs);
     this.telemetry.event('pipeline.stopped', flushed ? 'info' : 'warn', flushed ? 'dockward stopped; all read documents delivered' : `dockward stopped with ${this.queue.size} documents unsent (they are re-read from the engine next time)`);
-    await this.client.close();
-    await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
+    await this.within('the Elasticsearch client', this.client.close(), timeoutMs);
+    await this.within('the metrics and health server', new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined))), timeoutMs);
+  }
+
+  /** True when `p` resolved within `ms`; else false, and a warning naming `what` (unless unnamed). */
+  private async within(what: string, p: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const started = performance.now();
+    const outcome = await Promise.race([
+      p.then(() => 'done' as const, (err: Error) => err),
+      new Promise<'overrun'>((resolve) => (timer = setTimeout(() => resolve('overrun'), ms))),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'done') return true;
+    if (!what) return false;
+    if (outcome === 'overrun') {
+      this.telemetry.event('pipeline.stop.overrun', 'warn', `stopping: ${what} had not stopped after ${Math.round(performance.now() - started)} ms; left behind (shutdown_timeout)`);
+    } else {
+      this.telemetry.event('pipeline.stop.failed', 'warn', `stopping: ${what} failed to stop: ${outcome instanceof Error ? outcome.message : String(outcome)}`);
+    }
+    return false;
   }
 }

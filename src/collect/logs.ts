@@ -63,6 +63,8 @@ export class LogsCollector implements Collector {
   private readonly include: Array<(name: string) => boolean>;
   private readonly exclude: Array<(name: string) => boolean>;
   private running = false;
+  /** Aborted at stop: log requests the engine has not answered yet end with it. */
+  private stopping = new AbortController();
   private readonly onEvent = (ev: EngineEvent) => {
     if (ev.Type === 'container' && ev.Action === 'start') this.follow(ev.Actor.ID);
     if (ev.Type === 'container' && ev.Action === 'destroy') {
@@ -82,6 +84,7 @@ export class LogsCollector implements Collector {
 
   async start(): Promise<void> {
     this.running = true;
+    this.stopping = new AbortController();
     this.ctx.events.on('event', this.onEvent);
     // Every (re)connection of the event stream may follow a gap: look at all containers again.
     this.ctx.events.on('connected', this.onConnected);
@@ -91,6 +94,7 @@ export class LogsCollector implements Collector {
     this.running = false;
     this.ctx.events.off('event', this.onEvent);
     this.ctx.events.off('connected', this.onConnected);
+    this.stopping.abort();
     for (const s of this.streams) s.destroy();
     await Promise.allSettled([...this.followers.values()]);
   }
@@ -195,7 +199,18 @@ export class LogsCollector implements Collector {
 
   /** One logs request from `since`, to its end; returns how many new lines it emitted. */
   private async readOnce(id: string, meta: ContainerMeta, since: string, follow: boolean, position: LogPosition, emit: (line: LogLine) => void): Promise<number> {
-    const stream = await openLogStream(this.ctx.docker, id, { follow, stdout: true, stderr: true, timestamps: true, since });
+    let stream: IncomingMessage;
+    try {
+      stream = await openLogStream(this.ctx.docker, id, { follow, stdout: true, stderr: true, timestamps: true, since }, this.stopping.signal);
+    } catch (err) {
+      if (!this.running) return 0; // aborted by stop()
+      throw err;
+    }
+    if (!this.running) {
+      // Opened as stop() destroyed the others: a follow of a quiet container would hold stop until it exits.
+      stream.destroy();
+      return 0;
+    }
     this.streams.add(stream);
     this.ctx.telemetry.event('logs.follow.start', 'info', `${follow ? 'following' : 'reading'} ${meta.name} (${id.slice(0, 12)}) since ${since}`, { container: { id, name: meta.name } });
     position.resume();

@@ -87,7 +87,10 @@ export const configSchema = z
     logging: loggingConfig,
     http: httpConfig,
     heartbeat: heartbeatConfig,
-    /** SIGTERM: how long to keep sending what was read before stopping anyway. */
+    /**
+     * SIGTERM: how long to keep sending what was read before stopping anyway; also the longest any
+     * one source may take to stop before it is left behind (`pipeline.stop.overrun`).
+     */
     shutdown_timeout: duration.prefault('10s'),
   })
   .strict();

@@ -67,10 +67,11 @@ export async function probeEngine(docker: Docker, host: string): Promise<EngineI
  * `GET /containers/{id}/logs` as a stream whether or not it follows: dockerode reads a non-follow
  * answer into one Buffer, which for a stopped container's log would be its whole file in memory.
  */
-export function openLogStream(docker: Docker, id: string, options: Record<string, unknown>): Promise<IncomingMessage> {
+/** `signal` aborts the request, also while the engine has not answered yet, and then the stream. */
+export function openLogStream(docker: Docker, id: string, options: Record<string, unknown>, signal?: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) =>
     docker.modem.dial(
-      { path: `/containers/${id}/logs?`, method: 'GET', isStream: true, statusCodes: { 200: true, 404: 'no such container', 500: 'server error' }, options },
+      { path: `/containers/${id}/logs?`, method: 'GET', isStream: true, statusCodes: { 200: true, 404: 'no such container', 500: 'server error' }, options, abortSignal: signal },
       (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data as IncomingMessage)),
     ),
   );

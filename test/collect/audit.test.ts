@@ -69,6 +69,20 @@ describe('audit exec events (real dockerd, real kernel audit)', () => {
     assert.ok((await ruleKeys()).includes(`dockward:${dw.pid}`));
   });
 
+  it('a second dockward beside it adds rules of its own: its stop leaves the first one auditing', async () => {
+    const other = DockwardProcess.run({ namespace: `${ns}b`, sets: SETS });
+    try {
+      await other.waitFor(/audit exec events: reading/);
+      const keys = await ruleKeys();
+      assert.ok(keys.includes(`dockward:${dw.pid}`) && keys.includes(`dockward:${other.pid}`), `rules: ${keys.join(', ')}`);
+      assert.match(other.log, /2 exec rules added/);
+    } finally {
+      await other.kill('SIGTERM');
+    }
+    assert.ok((await ruleKeys()).includes(`dockward:${dw.pid}`));
+    assert.equal(await auditEnabled(), 1, 'auditing stays on while a dockward needs it');
+  });
+
   // Commands by path, so busybox's shell execs them; each lives a millisecond or less: the exit race's victims.
   for (const [image, n, script, expect] of [
     ['busybox', 300, 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); /bin/id >/dev/null; /bin/uname -a >/dev/null; /bin/cat /etc/hostname >/dev/null; /bin/echo "burst $i" >/dev/null; done', '/bin/busybox'],
@@ -114,6 +128,8 @@ describe('audit exec events (real dockerd, real kernel audit)', () => {
       const last = dw.pid;
       await dw.kill('SIGTERM');
       assert.equal((await ruleKeys()).includes(`dockward:${last}`), false);
+      // Stopped just after its start, with its first log follows still in flight (they once held stop for 297 s).
+      assert.doesNotMatch(dw.log, /had not stopped|failed to stop/);
       const onlyDockward = keysBefore.length > 0 && keysBefore.every((k) => k.startsWith('dockward:'));
       if ((await ruleKeys()).length === 0) assert.equal(await auditEnabled(), onlyDockward ? 0 : enabledBefore);
     } finally {

@@ -36,6 +36,14 @@ export function covers(r: ExitRule, abi: { arch: number; syscalls: number[] }): 
     && abi.syscalls.every((s) => r.syscalls.includes(s));
 }
 
+/**
+ * A rule of another dockward that is running: no cover, since it goes at that one's stop (and
+ * the kernel sends one record per exec however many rules match, so both rules cost nothing).
+ */
+function otherDockward(r: ExitRule): boolean {
+  return r.key?.startsWith(KEY_PREFIX) === true && r.key !== `${KEY_PREFIX}${process.pid}`;
+}
+
 /** A rule of a dockward process that is gone (killed before it could remove it). */
 export function stale(r: ExitRule, alive: (pid: number) => boolean = (pid) => existsSync(`/proc/${pid}`)): boolean {
   if (!r.key?.startsWith(KEY_PREFIX)) return false;
@@ -72,7 +80,7 @@ export async function install(c: AuditSocket): Promise<Installed> {
     staleRemoved++;
   }
   const added: Buffer[] = [];
-  const coveredBy = EXEC_ABIS.filter((abi) => rules.some((r) => !stale(r.rule) && covers(r.rule, abi))).map((a) => a.name);
+  const coveredBy = EXEC_ABIS.filter((abi) => rules.some((r) => !stale(r.rule) && !otherDockward(r.rule) && covers(r.rule, abi))).map((a) => a.name);
   try {
     await addUncovered(c, rules.filter((r) => !stale(r.rule)).map((r) => r.rule), added);
     // A SIGKILLed dockward could not turn auditing off again: with its rules the only ones and no
@@ -91,7 +99,7 @@ export async function install(c: AuditSocket): Promise<Installed> {
 async function addUncovered(c: AuditSocket, rules: ExitRule[], added: Buffer[]): Promise<number> {
   let n = 0;
   for (const abi of EXEC_ABIS) {
-    if (rules.some((r) => covers(r, abi))) continue;
+    if (rules.some((r) => covers(r, abi) && !otherDockward(r))) continue;
     const bytes = encodeRule({ arch: abi.arch, syscalls: abi.syscalls, key: `${KEY_PREFIX}${process.pid}` });
     await c.exchange(AUDIT_ADD_RULE, bytes);
     added.push(bytes);

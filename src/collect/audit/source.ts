@@ -13,10 +13,8 @@ export const auditConfig = z
      * CAP_AUDIT_CONTROL and CAP_AUDIT_READ, kernel process events running, audit not locked, failure
      * mode not panic), one info line where not; true: the same, but a warning; false: /proc only.
      * Adds two rules keyed dockward:<pid> and may turn syscall auditing on (docs/audit.md).
-     * Off by default for now: with it on, a SIGTERM'd dockward took about five minutes to exit
-     * (test/collect/audit.test.ts), which a restart or upgrade must not cost; `auto` once fixed.
      */
-    enabled: z.union([z.boolean(), z.literal('auto')]).default(false),
+    enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /**
      * Longest an exec start waits for its audit event before /proc's reading is used; it waits less
      * once later audit records show audit did not see it (join.ts).
