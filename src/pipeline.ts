@@ -111,7 +111,7 @@ export class Pipeline {
       this.responder?.engineEvent(ev);
       if (ev.Type !== 'container') return;
       if (ev.Action === 'rename' || ev.Action === 'update') void metadata.refresh(ev.Actor.ID).catch(() => undefined);
-      if (ev.Action === 'start') anomaly?.started(ev.Actor.ID);
+      if (ev.Action === 'start') anomaly?.started(ev.Actor.ID, Number(ev.nano / 1_000_000n));
       if (ev.Action === 'destroy') {
         metadata.forget(ev.Actor.ID);
         correlator?.forget(ev.Actor.ID);

@@ -96,8 +96,12 @@ export class AnomalyDetector {
     this.persist();
   }
 
-  /** A container started or restarted (engine event). */
-  started(containerId: string): void {
+  /**
+   * A container started or restarted (engine event, `atMs` its time). A start replayed after a
+   * restart of dockward that the saved baseline already lived through is no start-up to settle.
+   */
+  started(containerId: string, atMs = Infinity): void {
+    if (atMs <= this.store.savedAtMs && this.store.has(containerId) && !this.entries.has(containerId)) return;
     const e = this.entries.get(containerId);
     if (e) e.settle = this.cfg.settle;
     else this.starting.add(containerId);

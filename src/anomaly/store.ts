@@ -10,6 +10,7 @@
  * warms up afresh; a single model that is not whole (model-state.ts) is dropped when it is first
  * looked up — counted, said once — and only its container warms up afresh.
  */
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { Telemetry } from '../telemetry/telemetry';
@@ -32,6 +33,8 @@ export class ModelStore {
   private containers = new Map<string, { image: string; model: unknown }>();
   private images = new Map<string, unknown>();
   private dropped = 0;
+  /** When the loaded file was written (ms), or -Infinity: models in it have seen everything before. */
+  savedAtMs = -Infinity;
 
   constructor(readonly file: string, private readonly telemetry: Telemetry) {}
 
@@ -42,6 +45,7 @@ export class ModelStore {
       const text = readStateFile(this.file, MAX_FILE_BYTES);
       if (text === undefined) return { containers: 0, images: 0 };
       data = JSON.parse(text);
+      this.savedAtMs = statSync(this.file).mtimeMs;
     } catch (err) {
       return this.reject(err instanceof SyntaxError ? `not JSON (${err.message})` : (err as Error).message);
     }
@@ -87,6 +91,11 @@ export class ModelStore {
   /** Models dropped as not whole, this run. */
   get droppedModels(): number {
     return this.dropped;
+  }
+
+  /** Whether the file holds this container's own model (not yet looked up and dropped). */
+  has(containerId: string): boolean {
+    return this.containers.has(containerId);
   }
 
   /** A destroyed container's own model goes; its image's baseline stays. */

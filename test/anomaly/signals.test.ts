@@ -103,3 +103,53 @@ describe('anomaly signals: process starts', () => {
     assert.equal(v?.exec_sessions, 6);
   });
 });
+
+describe('anomaly signals: log lines', () => {
+  const line = { '@timestamp': new Date(t0).toISOString(), data_stream: { dataset: 'dockward.container' }, stream: 'stdout', container: { id: 'c1' } };
+
+  it('a steady stream whose lines arrive an interval late keeps its rate (two intervals together), a burst still stands out', () => {
+    const a = new SignalAccumulator();
+    a.fromStats(stats(0));
+    const rates: number[] = [];
+    // 1 line/s in 10 s intervals; the fourth interval's lines come after its stats document
+    for (const [i, n] of [[1, 10], [2, 10], [3, 10], [4, 0], [5, 20], [6, 10]] as const) {
+      for (let k = 0; k < n; k++) a.countLog(line);
+      rates.push(a.fromStats(stats(i))!.log_lines!);
+    }
+    // the first interval has no interval before it: its own rate
+    assert.deepEqual(rates, [60, 60, 60, 30, 60, 90]);
+    for (let k = 0; k < 600; k++) a.countLog(line);
+    assert.ok(a.fromStats(stats(7))!.log_lines! >= 1800, 'a burst of 600 lines in 10 s');
+  });
+});
+
+describe('anomaly: a start replayed after a restart of dockward', () => {
+  it('is no start-up when the saved baseline lived through it; a start after the save is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-anomaly-replay-'));
+    const telemetry = new Telemetry(winston.createLogger({ silent: true }));
+    const cfg = anomalyConfig.parse({ model: { warmup: 10 } });
+    const env = (doc: Record<string, unknown>): Envelope => ({ index: 'x', id: 'i', doc });
+    const warmOf = (e: Envelope) => (e.doc.dockward as { anomaly: { warm: boolean } }).anomaly.warm;
+    try {
+      const first = new AnomalyDetector(cfg, dir, 'test', () => undefined, () => undefined, telemetry);
+      first.start();
+      first.started('c1', t0);
+      for (let i = 0; i < 20; i++) first.observe(env(stats(i)));
+      first.stop(); // saves the baselines
+      const run = (startAt: number): boolean => {
+        const out: Envelope[] = [];
+        const d = new AnomalyDetector(cfg, dir, 'test', (e) => out.push(e), () => undefined, telemetry);
+        d.start(); // loads the saved baselines, as the pipeline does before the event stream starts
+        d.started('c1', startAt); // the engine's event stream replays from the events cursor
+        d.observe(env(stats(20)));
+        d.observe(env(stats(21)));
+        d.stop();
+        return warmOf(out[out.length - 1]);
+      };
+      assert.equal(run(t0), true, 'the start the saved model already lived through');
+      assert.equal(run(Date.now() + 60_000), false, 'a (re)start after the save settles again');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -59,7 +59,7 @@ describe('audit netlink protocol and rules (no socket)', () => {
 
   it('config defaults', () => {
     const c = auditConfig.parse(undefined);
-    assert.equal(c.enabled, 'auto');
+    assert.equal(c.enabled, false, 'off until an exec flood with audit on stays within M2\'s memory bound (docs/audit.md)');
     assert.equal(c.join_wait, 3000);
     assert.equal(c.max_arg_bytes, 64 * 1024);
   });

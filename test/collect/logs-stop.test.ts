@@ -38,12 +38,14 @@ class HoldLogsProxy {
       this.held++;
       return; // never answered
     }
-    const up = request({ socketPath: this.upstream, path: req.url, method: req.method, headers: req.headers }, (r) => {
+    const up = request({ socketPath: this.upstream, path: req.url, method: req.method, headers: req.headers, agent: false }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       res.flushHeaders(); // a stream (/events) answers with headers before its first event
       r.pipe(res);
     });
     up.on('error', () => res.destroy());
+    // The engine's side of a stream (/events) lives on after dockward's side closed: it would keep this process alive.
+    res.on('close', () => up.destroy());
     req.pipe(up);
   }
 }
@@ -79,7 +81,7 @@ describe('stopping while the engine has not answered a log request (real dockerd
     }
     const exited = dw.kill('SIGTERM');
     // Far below the 30 s shutdown_timeout: an overrun (the old hang, now bounded) would fail here.
-    const outcome = await Promise.race([exited.then((code) => `exit ${code}`), new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+    const outcome = await Promise.race([exited.then((code) => `exit ${code}`), new Promise((r) => setTimeout(() => r('still running'), 20_000).unref())]);
     assert.equal(outcome, 'exit 0', `dockward had not exited 20 s after SIGTERM with a log request pending:\n${dw.log.slice(-2000)}`);
     assert.doesNotMatch(dw.log, /pipeline\.stop\.overrun|had not stopped/);
     assert.doesNotMatch(dw.log, /logs\.follow\.failed/, 'an aborted request at stop is no failure');

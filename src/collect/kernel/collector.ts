@@ -74,9 +74,17 @@ const MAX_SESSIONS = 4096;
 const MAX_WAITING_FACTS = 50_000;
 /**
  * Facts read and not yet handled: under an exec flood that outruns this thread the rest are
- * dropped and counted (dockward_kernel_dropped_total), bounding memory (arguments are up to 8 KiB).
+ * dropped and counted (dockward_kernel_dropped_total), bounding memory: by count, and by argument
+ * bytes, since audit gives every exec its whole command line (up to 64 KiB, not /proc's 8 KiB).
  */
 const MAX_BACKLOG = 10_000;
+const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
+
+function argBytes(f: ProcessFact): number {
+  let n = 256;
+  for (const a of f.args ?? []) n += a.length;
+  return n;
+}
 /** Main-thread time one turn spends sending a session's waiting facts. */
 const SLICE_MS = 20;
 
@@ -107,6 +115,7 @@ export class KernelCollector implements Collector {
   private waiting = 0;
   /** Facts from the reader not yet handled (see take()). */
   private backlog: ProcessFact[] = [];
+  private backlogBytes = 0;
   private draining = false;
   private running = false;
   private last: SourceStats | undefined;
@@ -195,6 +204,7 @@ export class KernelCollector implements Collector {
       await w.terminate();
     }
     // Facts still waiting for their container or exec session go out as they are.
+    this.backlogBytes = 0;
     for (const f of this.backlog.splice(0)) this.fact(f);
     this.sendFolded();
     for (const s of this.sessions.values()) this.flush(s, true);
@@ -256,7 +266,15 @@ export class KernelCollector implements Collector {
       this.m.dropped.inc(facts.length - room);
       facts = facts.slice(0, room);
     }
-    for (const f of facts) this.backlog.push(f);
+    for (let k = 0; k < facts.length; k++) {
+      const b = argBytes(facts[k]);
+      if (this.backlogBytes + b > MAX_BACKLOG_BYTES && this.backlog.length > 0) {
+        this.m.dropped.inc(facts.length - k);
+        break;
+      }
+      this.backlogBytes += b;
+      this.backlog.push(facts[k]);
+    }
     if (!this.draining) this.drain();
   }
 
@@ -264,7 +282,11 @@ export class KernelCollector implements Collector {
     this.draining = false;
     const end = performance.now() + SLICE_MS;
     let i = 0;
-    while (i < this.backlog.length && (i === 0 || performance.now() <= end)) this.fact(this.backlog[i++]);
+    while (i < this.backlog.length && (i === 0 || performance.now() <= end)) {
+      const f = this.backlog[i++];
+      this.backlogBytes -= argBytes(f);
+      this.fact(f);
+    }
     this.backlog = i === this.backlog.length ? [] : this.backlog.slice(i);
     if (this.backlog.length) {
       this.draining = true;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EvaluationBudget } from '../../detect/budget';
 import type { ProcessFact } from './facts';
 
@@ -44,7 +45,13 @@ const MAX_FOLDED_PIDS = 20_000;
 export class ExecFlood {
   private readonly buckets: EvaluationBudget;
   private readonly groups = new Map<string, Group>();
-  private readonly foldedPids = new Set<string>();
+  /**
+   * Folded starts whose ends are due, in two generations: past MAX_FOLDED_PIDS / 2 the older one
+   * is forgotten whole (evicting the oldest entry one at a time cost a scan over a Set's deleted
+   * slots per start: seconds a second under a flood).
+   */
+  private foldedPids = new Set<string>();
+  private olderFoldedPids = new Set<string>();
 
   constructor(private readonly opts: FloodOptions, now?: () => number) {
     this.buckets = new EvaluationBudget(opts.rate, Math.max(opts.burst, 1), now);
@@ -54,7 +61,7 @@ export class ExecFlood {
   admit(f: ProcessFact): boolean {
     if (this.opts.rate <= 0 || f.scan) return true;
     const pidKey = `${f.container}:${f.pid}:${f.start}`;
-    if (f.type === 'end' && this.foldedPids.delete(pidKey)) {
+    if (f.type === 'end' && (this.foldedPids.delete(pidKey) || this.olderFoldedPids.delete(pidKey))) {
       this.group(f.container).ends++;
       return false;
     }
@@ -69,7 +76,10 @@ export class ExecFlood {
     }
     g.starts++;
     this.foldedPids.add(pidKey);
-    if (this.foldedPids.size > MAX_FOLDED_PIDS) this.foldedPids.delete(this.foldedPids.values().next().value as string);
+    if (this.foldedPids.size > MAX_FOLDED_PIDS / 2) {
+      this.olderFoldedPids = this.foldedPids;
+      this.foldedPids = new Set();
+    }
     const kind = commandKey(f);
     const first = g.kinds.get(kind);
     if (first) first.folded = { count: first.folded!.count + 1, last: f.ts ?? first.folded!.last };
@@ -95,5 +105,8 @@ export class ExecFlood {
 
 /** Program, arguments and exec session: identical starts fold together (args are bounded, boundArgs). */
 function commandKey(f: ProcessFact): string {
-  return `${f.leader.pid}\0${f.executable ?? f.name ?? ''}\0${f.noexec || f.forkOnly ? 'x' : ''}\0${(f.args ?? []).join('\0')}`;
+  const key = `${f.leader.pid}\0${f.executable ?? f.name ?? ''}\0${f.noexec || f.forkOnly ? 'x' : ''}\0${(f.args ?? []).join('\0')}`;
+  // V8 hashes a string past 16 KiB by its length alone: padded commands of one length would share
+  // a Map bucket and be compared whole on every start. A digest keeps lookups short.
+  return key.length > 1024 ? createHash('sha1').update(key).digest('base64') : key;
 }

@@ -13,8 +13,9 @@ const port = parentPort!;
 const opts = workerData as SourceOptions & { nice: number };
 // This thread only: on Linux setpriority(PRIO_PROCESS, tid) applies to one thread. A process that
 // lives a millisecond is read only if this thread runs at once, also while the host is busy.
+let tid = 0;
 try {
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
   if (opts.nice !== 0 && tid > 0) setPriority(tid, opts.nice);
 } catch (err) {
   port.postMessage({ kind: 'notice', notice: { name: 'kernel.nice.failed', level: 'debug', message: `kernel process events: reader priority unchanged: ${(err as Error).message}` } });
@@ -22,7 +23,18 @@ try {
 const source = new KernelSource(
   opts,
   (facts) => port.postMessage({ kind: 'facts', facts }),
-  (notice) => port.postMessage({ kind: 'notice', notice }),
+  (notice) => {
+    // With audit running, argv, executable and directory no longer race the exit: the raised
+    // priority would only starve the main thread under an exec flood (M2: /health 1.4 s → 0.3 s).
+    if (notice.name === 'audit.started' && opts.nice < 0 && tid > 0) {
+      try {
+        setPriority(tid, 0);
+      } catch {
+        // kept raised: a cost, not a failure
+      }
+    }
+    port.postMessage({ kind: 'notice', notice });
+  },
 );
 const statsTimer = setInterval(() => port.postMessage({ kind: 'stats', stats: source.stats }), 1000);
 port.on('message', (m: { kind: string }) => {
