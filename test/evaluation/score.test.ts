@@ -55,6 +55,9 @@ describe('evaluation suites: scoring', () => {
     const exec = r.tactics.find((t) => t.tactic === 'execution')!;
     assert.deepEqual({ n: exec.n, any: exec.any, right: exec.right }, { n: 2, any: 2, right: 1 }, 'a T1059.006 alert is not right for a T1059.004 scenario; a T1059.004 one is for T1059');
     assert.deepEqual({ n: r.total.n, any: r.total.any, right: r.total.right, signalOnly: r.total.signalOnly }, { n: 3, any: 2, right: 1, signalOnly: 1 });
+    // The useradd scenario's T1136.001 came as a signal only: seen with its technique, not alerted.
+    assert.deepEqual(r.scenarios.filter((x) => x.seen).map((x) => x.id).sort(), ['exec-perl-reverse-shell', 'persist-useradd-uid0']);
+    assert.equal(r.total.seen, 2);
   });
 
   it('benign: a first alert and its summary are one group; rules and containers add up', () => {

@@ -70,7 +70,9 @@ describe('evaluation suites: the runner on 8 attack and 5 benign scenarios', () 
     assert.equal(r.tactics.reduce((a, t) => a + t.any, 0), r.total.any);
     assert.equal(r.tactics.reduce((a, t) => a + t.right, 0), r.total.right);
     assert.equal(r.total.n, ATTACKS.length);
+    assert.equal(r.tactics.reduce((a, t) => a + t.seen, 0), r.total.seen);
     assert.ok(r.total.right <= r.total.any);
+    assert.ok(r.total.right <= r.total.seen);
     for (const s of r.scenarios) {
       const o = ao.find((x) => x.id === s.id)!;
       assert.equal(s.any, o.alerts.length > 0, `${s.id}: detected-any is "an alert on its container"`);

@@ -8,9 +8,10 @@ export function formatReport(attacks: AttackReport | undefined, benign: BenignRe
   if (attacks) {
     const t = attacks.total;
     out.push(`attack suite: ${t.n} scenarios, ${t.complete} complete (watermark seen)`);
-    out.push(`  ${'tactic'.padEnd(22)} ${'n'.padStart(3)} ${'any'.padStart(9)} ${'right'.padStart(9)}`);
-    for (const r of attacks.tactics) out.push(`  ${r.tactic.padEnd(22)} ${String(r.n).padStart(3)} ${`${r.any} ${pct(r.any, r.n)}`.padStart(9)} ${`${r.right} ${pct(r.right, r.n)}`.padStart(9)}`);
-    out.push(`  ${'overall'.padEnd(22)} ${String(t.n).padStart(3)} ${`${t.any} ${pct(t.any, t.n)}`.padStart(9)} ${`${t.right} ${pct(t.right, t.n)}`.padStart(9)}`);
+    out.push(`  ${'tactic'.padEnd(22)} ${'n'.padStart(3)} ${'any'.padStart(9)} ${'right'.padStart(9)} ${'seen'.padStart(9)}`);
+    for (const r of attacks.tactics) out.push(`  ${r.tactic.padEnd(22)} ${String(r.n).padStart(3)} ${`${r.any} ${pct(r.any, r.n)}`.padStart(9)} ${`${r.right} ${pct(r.right, r.n)}`.padStart(9)} ${`${r.seen} ${pct(r.seen, r.n)}`.padStart(9)}`);
+    out.push(`  ${'overall'.padEnd(22)} ${String(t.n).padStart(3)} ${`${t.any} ${pct(t.any, t.n)}`.padStart(9)} ${`${t.right} ${pct(t.right, t.n)}`.padStart(9)} ${`${t.seen} ${pct(t.seen, t.n)}`.padStart(9)}`);
+    out.push('  any: an alert; right: an alert with the technique (or its parent/sub-technique); seen: an alert or a signal with it');
     out.push(`  signal only (no alert): ${t.signalOnly}; alerts on the runner's own marker steps (left out): ${t.harnessAlerts}`);
     const missed = attacks.scenarios.filter((s) => !s.any);
     out.push(`  missed (${missed.length}): ${missed.map((s) => `${s.id} [${s.techniques.join(',')}]${s.complete ? '' : ' (incomplete)'}`).join(', ') || 'none'}`);

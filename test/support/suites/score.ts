@@ -30,6 +30,8 @@ export interface ScenarioScore {
   complete: boolean;
   any: boolean;
   right: boolean;
+  /** An alert or a signal carries the scenario's technique (the issue's ≥ 90 % figure). */
+  seen: boolean;
   /** Seen only as signals (building blocks), no alert. */
   signalOnly: boolean;
   rules: string[];
@@ -41,6 +43,7 @@ export interface TacticScore {
   n: number;
   any: number;
   right: number;
+  seen: number;
 }
 
 export interface AttackReport {
@@ -56,6 +59,7 @@ export function scoreAttacks(scenarios: AttackScenario[], outcomes: Outcome[]): 
     const alerts = o?.alerts ?? [];
     const techs = [...new Set(alerts.flatMap(alertTechniques))];
     const right = techs.some((t) => s.techniques.some((w) => techniqueMatches(t, w)));
+    const seen = right || (o?.signals ?? []).flatMap(alertTechniques).some((t) => s.techniques.some((w) => techniqueMatches(t, w)));
     return {
       id: s.id,
       tactic: s.tactic,
@@ -63,6 +67,7 @@ export function scoreAttacks(scenarios: AttackScenario[], outcomes: Outcome[]): 
       complete: o?.complete ?? false,
       any: alerts.length > 0,
       right,
+      seen,
       signalOnly: alerts.length === 0 && (o?.signals.length ?? 0) > 0,
       rules: [...new Set(alerts.map((a) => a.rule?.id ?? '?'))].sort(),
       alertTechniques: techs.sort(),
@@ -70,7 +75,7 @@ export function scoreAttacks(scenarios: AttackScenario[], outcomes: Outcome[]): 
   });
   const tactics = TACTICS.map((tactic) => {
     const of = scored.filter((s) => s.tactic === tactic);
-    return { tactic, n: of.length, any: of.filter((s) => s.any).length, right: of.filter((s) => s.right).length };
+    return { tactic, n: of.length, any: of.filter((s) => s.any).length, right: of.filter((s) => s.right).length, seen: of.filter((s) => s.seen).length };
   }).filter((t) => t.n > 0);
   return {
     scenarios: scored,
@@ -80,6 +85,7 @@ export function scoreAttacks(scenarios: AttackScenario[], outcomes: Outcome[]): 
       n: scored.length,
       any: scored.filter((s) => s.any).length,
       right: scored.filter((s) => s.right).length,
+      seen: scored.filter((s) => s.seen).length,
       complete: scored.filter((s) => s.complete).length,
       signalOnly: scored.filter((s) => s.signalOnly).length,
       harnessAlerts: outcomes.reduce((a, o) => a + o.harnessAlerts, 0),
