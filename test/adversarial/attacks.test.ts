@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BUILTIN_RULES, loadRules } from '../../src/detect/rules';
 import { runAttack } from '../support/adversary';
-import { fetchAll } from '../support/elasticsearch';
+import { fetchAll, waitForCount } from '../support/elasticsearch';
 
 /**
  * A container attacks dockward itself, one attack per test (`../shared/reviews/security.md`
@@ -64,12 +64,8 @@ describe('adversarial: a container cannot blind, freeze or crash dockward', () =
         const index = `logs-dockward.process-${ns}`;
         const query = { bool: { filter: [{ term: { 'container.id': attackId } }, { exists: { field: 'dockward.process.folded.count' } }] } };
         // The tamper alert comes first; the folded documents follow behind the container's backlog.
-        type Folded = { dockward: { process: { folded?: { count: number } } } };
-        let folded: Folded[] = [];
-        for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 500))) {
-          folded = await fetchAll<Folded>(es, index, query).catch(() => []);
-          if (folded.length > 0) break;
-        }
+        await waitForCount(es, index, 1, 60_000, query, () => dockward.alive());
+        const folded = await fetchAll<{ dockward: { process: { folded?: { count: number } } } }>(es, index, query);
         const standFor = folded.reduce((a, d) => a + d.dockward.process.folded!.count, 0);
         const counted = Object.entries(await dockward.metrics()).filter(([k]) => k.startsWith('dockward_kernel_folded_total')).map(([k, v]) => `${k} ${v}`).join(', ');
         assert.ok(folded.length > 0 && standFor > folded.length, `folded documents stand for more starts than they are (${folded.length} documents for ${standFor} starts; dockward counted ${counted || 'nothing folded'})`);
