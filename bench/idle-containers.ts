@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { adminClient, engines, newNamespace } from '../test/support/engines';
 import { removeContainers, runContainer } from '../test/support/containers';
+import { treeCpuSec, treeMemoryMb } from '../test/support/proc-tree';
 import { DockwardProcess } from '../test/support/dockward';
 
 const TICK = 100; // USER_HZ
@@ -38,10 +39,7 @@ function engineTicks(): number {
   return sum;
 }
 
-function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
+const rssMb = (pid: number, field: 'VmRSS' | 'VmHWM') => treeMemoryMb(pid, field);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,10 +59,10 @@ async function main(): Promise<void> {
     const dw = DockwardProcess.run({ namespace: ns });
     await dw.waitFor(/metrics and health on/);
     await sleep(15_000); // first snapshots, first inspect of every container
-    const d0 = cpuTicks(dw.pid);
+    const d0 = treeCpuSec(dw.pid);
     const e1 = engineTicks();
     await sleep(seconds * 1000);
-    const dockwardCpu = (cpuTicks(dw.pid) - d0) / TICK / seconds;
+    const dockwardCpu = (treeCpuSec(dw.pid) - d0) / seconds;
     const engineWith = (engineTicks() - e1) / TICK / seconds;
     const rss = rssMb(dw.pid, 'VmRSS');
     const hwm = rssMb(dw.pid, 'VmHWM');

@@ -6,24 +6,17 @@
  * tells how much of the end-to-end time is dockward's own work.
  *   npm run bench -- [lines=200000] [containers=4]
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LogDecoder } from '../src/docker/log-decoder';
 import { adminClient, engines, newNamespace } from '../test/support/engines';
 import { removeContainers, runContainer, seqCommand } from '../test/support/containers';
+import { treeMemoryMb } from '../test/support/proc-tree';
 import { DockwardProcess } from '../test/support/dockward';
 import { waitForCount } from '../test/support/elasticsearch';
 import { deterministicId } from '../src/ship/envelope';
 import { baseFields, detectLevel } from '../src/enrich/ecs';
 
-function peakRssMb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
+const peakRssMb = (pid: number) => treeMemoryMb(pid, 'VmHWM');
 
 function hotPath(lines: number): number {
   const ts = '2026-11-28T14:05:43.363699440Z';

@@ -14,7 +14,7 @@ export interface Output {
 }
 
 /** What a container did to dockward's own inputs; each kind is one T1562 rule (src/detect/tamper.ts). */
-export type TamperKind = 'special-file' | 'log-flood' | 'label-bomb' | 'drift-bomb' | 'kernel-overrun' | 'cmdline-padding' | 'detection-budget' | 'exec-flood';
+export type TamperKind = 'special-file' | 'log-flood' | 'label-bomb' | 'drift-bomb' | 'kernel-overrun' | 'cmdline-padding' | 'detection-budget' | 'exec-flood' | 'kernel-reader-crash';
 
 /** Interference with dockward's inputs seen by a collector: raised as an alert on that container. */
 export interface TamperReport {

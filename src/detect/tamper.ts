@@ -67,6 +67,12 @@ const SPECS: Record<TamperKind, TamperSpec> = {
     severity: 'medium',
     technique: 'T1562.001',
   },
+  'kernel-reader-crash': {
+    name: 'Kernel process reader died and was restarted',
+    description: 'The process reading kernel process and audit events died (the netlink addon aborts on a socket error under an event storm, or it was killed) and was restarted: process starts between its death and the restart were seen by top polling only.',
+    severity: 'high',
+    technique: 'T1562.001',
+  },
 };
 
 export const TAMPER_RULE_PREFIX = 'dockward-tamper-';

@@ -1,5 +1,5 @@
 import type winston from 'winston';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { Health } from './health';
 
 /**
@@ -38,6 +38,8 @@ export class Telemetry {
 
   constructor(readonly logger: winston.Logger) {
     const r = [this.registry];
+    // The process's own figures every Node service exports (RSS, heap, GC, event-loop lag), read when scraped.
+    collectDefaultMetrics({ register: this.registry });
     this.events = new Counter({ name: 'dockward_events_total', help: 'Named internal events', labelNames: ['event'], registers: r });
     this.documents = new Counter({ name: 'dockward_documents_total', help: 'Documents by final outcome', labelNames: ['outcome'], registers: r });
     this.retries = new Counter({ name: 'dockward_documents_retried_total', help: 'Document sends to be retried', labelNames: ['reason'], registers: r });

@@ -59,7 +59,7 @@ describe('audit netlink protocol and rules (no socket)', () => {
 
   it('config defaults', () => {
     const c = auditConfig.parse(undefined);
-    assert.equal(c.enabled, false, 'off until an exec flood with audit on stays within M2\'s memory bound (docs/audit.md)');
+    assert.equal(c.enabled, 'auto', 'on where permitted: M2 with audit on stays within its memory bound (docs/audit.md)');
     assert.equal(c.join_wait, 3000);
     assert.equal(c.max_arg_bytes, 64 * 1024);
   });
@@ -74,9 +74,9 @@ describe('audit join: proc connector starts × audit events (no engine)', () => 
     serial: 1, time: 0, syscall: 'execve', success: true, pid, comm: 'id', exe: '/bin/busybox', cwd: '/tmp', args: ['/bin/id', '-u'], uid: 1000, euid: 0, gid: 1000, ...over,
   });
 
-  function join(entries = new Map<number, Entry>()) {
+  function join(entries = new Map<number, Entry>(), maxBytes = 1 << 30) {
     const out: ProcessFact[] = [];
-    const j = new AuditJoin({ waitMs: 500, maxHeld: 2, wallMs: (ts) => Number(ts) }, (pid) => entries.get(pid), (f) => out.push(f));
+    const j = new AuditJoin({ waitMs: 500, maxHeld: 2, maxBytes, wallMs: (ts) => Number(ts) }, (pid) => entries.get(pid), (f) => out.push(f));
     return { j, out };
   }
 
@@ -151,5 +151,30 @@ describe('audit join: proc connector starts × audit events (no engine)', () => 
     j.fact(start(4, { forkOnly: true }), 0);
     assert.deepEqual(out.map((f) => f.pid), [3, 4]);
     assert.equal(j.stats.heldOverflow, 1);
+  });
+
+  it('bounded in argument bytes: long command lines waiting for their partner give way, oldest first, and are counted', () => {
+    const long = (c: string) => ['/bin/sh', '-c', c.repeat(15_000)];
+    // Early events no start claimed yet: the third does not fit beside two, the oldest goes.
+    const a = join(undefined, 40_000);
+    a.j.audit(ev(21, { args: long('a') }), 0);
+    a.j.audit(ev(22, { args: long('b') }), 0);
+    a.j.audit(ev(23, { args: long('c') }), 0);
+    assert.equal(a.j.stats.unmatched, 1);
+    a.j.fact(start(23), 1);
+    assert.deepEqual(a.out.map((f) => [f.pid, f.source, f.args]), [[23, 'audit', long('c')]], 'the newest event is still there to join');
+    a.j.fact(start(21), 1);
+    a.j.expire(501);
+    assert.deepEqual(a.out.slice(1).map((f) => [f.pid, f.source]), [[21, 'proc']], 'event 21 was given up on: /proc stands');
+    assert.equal(a.j.stats.unmatched, 2, 'and event 22 expired unclaimed');
+    // A start whose command line does not fit beside the held ones goes out at once, counted.
+    const b = join(undefined, 40_000);
+    b.j.fact(start(30, { args: long('x') }), 0);
+    b.j.fact(start(31, { args: long('y').concat(long('z')) }), 0);
+    assert.deepEqual(b.out.map((f) => [f.pid, f.source]), [[31, 'proc']]);
+    assert.equal(b.j.stats.heldOverflow, 1);
+    b.j.audit(ev(30, { args: long('x') }), 1);
+    assert.deepEqual(b.out.slice(1).map((f) => [f.pid, f.source]), [[30, 'audit']]);
+    assert.equal(b.j.waiting, 0);
   });
 });

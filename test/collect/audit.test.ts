@@ -7,6 +7,7 @@ import { fetchAll } from '../support/elasticsearch';
 import { AuditSocket } from '../../src/collect/audit/socket';
 import { AUDIT_LIST_RULES, decodeRule } from '../../src/collect/audit/protocol';
 import { status } from '../../src/collect/audit/rules';
+import { processTree } from '../support/proc-tree';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -26,6 +27,21 @@ async function ruleKeys(): Promise<string[]> {
     return (await c.exchange(AUDIT_LIST_RULES)).map((m) => decodeRule(m.payload)?.key ?? '');
   } finally {
     c.close();
+  }
+}
+
+/** The kernel reader process under a dockward (src/collect/kernel/reader.ts): it owns the audit rules. */
+function readerOf(d: DockwardProcess): number {
+  const [reader, ...more] = processTree(d.pid).slice(1);
+  assert.ok(reader && more.length === 0, `one reader process under dockward ${d.pid}`);
+  return reader;
+}
+
+async function until(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -65,8 +81,8 @@ describe('audit exec events (real dockerd, real kernel audit)', () => {
     await es.close();
   });
 
-  it('its rules are in the kernel, keyed with its pid', async () => {
-    assert.ok((await ruleKeys()).includes(`dockward:${dw.pid}`));
+  it('its rules are in the kernel, keyed with its reader process\'s pid', async () => {
+    assert.ok((await ruleKeys()).includes(`dockward:${readerOf(dw)}`));
   });
 
   it('a second dockward beside it adds rules of its own: its stop leaves the first one auditing', async () => {
@@ -74,12 +90,12 @@ describe('audit exec events (real dockerd, real kernel audit)', () => {
     try {
       await other.waitFor(/audit exec events: reading/);
       const keys = await ruleKeys();
-      assert.ok(keys.includes(`dockward:${dw.pid}`) && keys.includes(`dockward:${other.pid}`), `rules: ${keys.join(', ')}`);
+      assert.ok(keys.includes(`dockward:${readerOf(dw)}`) && keys.includes(`dockward:${readerOf(other)}`), `rules: ${keys.join(', ')}`);
       assert.match(other.log, /2 exec rules added/);
     } finally {
       await other.kill('SIGTERM');
     }
-    assert.ok((await ruleKeys()).includes(`dockward:${dw.pid}`));
+    assert.ok((await ruleKeys()).includes(`dockward:${readerOf(dw)}`));
     assert.equal(await auditEnabled(), 1, 'auditing stays on while a dockward needs it');
   });
 
@@ -110,22 +126,30 @@ describe('audit exec events (real dockerd, real kernel audit)', () => {
     });
   }
 
-  it('SIGTERM removes its rules; a SIGKILLed one\'s rules are removed by the next start', async () => {
-    const pid = dw.pid;
+  it('SIGTERM removes its rules, and so does a SIGKILL of dockward alone (its reader sees it go); a SIGKILLed reader\'s rules are removed by the next start', async () => {
+    const pid = readerOf(dw);
     await dw.kill('SIGTERM');
     assert.equal((await ruleKeys()).includes(`dockward:${pid}`), false);
+    const orphaned = DockwardProcess.run({ namespace: ns, sets: SETS });
+    await orphaned.waitFor(/audit exec events: reading/);
+    const opid = readerOf(orphaned);
+    assert.ok((await ruleKeys()).includes(`dockward:${opid}`));
+    await orphaned.kill('SIGKILL');
+    await until(`the reader ${opid} removed its rules once dockward was gone`, async () => !(await ruleKeys()).includes(`dockward:${opid}`));
     const killed = DockwardProcess.run({ namespace: ns, sets: SETS });
     try {
       await killed.waitFor(/audit exec events: reading/);
-      const kpid = killed.pid;
+      const kpid = readerOf(killed);
       assert.ok((await ruleKeys()).includes(`dockward:${kpid}`));
+      // Reader first, then dockward: nobody is left to remove them.
+      process.kill(kpid, 'SIGKILL');
       await killed.kill('SIGKILL');
       assert.ok((await ruleKeys()).includes(`dockward:${kpid}`), 'SIGKILL cannot remove them');
       dw = DockwardProcess.run({ namespace: ns, sets: SETS });
       await dw.waitFor(/audit exec events: reading/); // its start removed the rules of the pid that is gone
       assert.equal((await ruleKeys()).includes(`dockward:${kpid}`), false);
       // It took over from the SIGKILLed one: at its stop auditing is as before the suite (when nobody else has rules).
-      const last = dw.pid;
+      const last = readerOf(dw);
       await dw.kill('SIGTERM');
       assert.equal((await ruleKeys()).includes(`dockward:${last}`), false);
       // Stopped just after its start, with its first log follows still in flight (they once held stop for 297 s).

@@ -79,4 +79,16 @@ describe('kernel exec flood: a per-container document budget that folds identica
     assert.match(doc.message, /^process started 42 times \(folded: over the container's document budget\): \/bin\/true x/);
     assert.deepEqual(doc.dockward.process.folded, { count: 42, last: new Date(9).toISOString() });
   });
+
+  it('a long command line costs the budget once more per 4 KiB: the burst admits fewer of them', () => {
+    const now = 0;
+    const flood = new ExecFlood({ rate: 10, burst: 12, maxKinds: 8 }, () => now);
+    const long = Array.from({ length: 12 }, (_, i) => start(A, 2000 + i, ['/bin/true', 'x'.repeat(8190)]));
+    const short = Array.from({ length: 12 }, (_, i) => start(B, 3000 + i, ['/bin/true', 'x']));
+    assert.equal(long.filter((f) => flood.admit(f)).length, 4, '8 KiB command lines count three times: 12 tokens, 4 documents');
+    assert.equal(short.filter((f) => flood.admit(f)).length, 12, 'short ones once, in their own container\'s bucket');
+    const [w] = flood.take();
+    assert.equal(w.container, A);
+    assert.equal(w.starts, 8);
+  });
 });

@@ -6,6 +6,7 @@ import { adminClient, engines, newNamespace, ROOT } from '../support/engines';
 import { execIn, removeContainers, runContainer } from '../support/containers';
 import { DockwardProcess } from '../support/dockward';
 import { fetchAll } from '../support/elasticsearch';
+import { processTree } from '../support/proc-tree';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -171,5 +172,30 @@ describe('kernel process events (real dockerd, real kernel)', () => {
     const off = execFileSync(process.execPath, [main, 'check', '--offline', '-E', 'collectors.kernel.enabled=false'], { encoding: 'utf8' });
     assert.match(off, /^kernel process events disabled/m);
     for (const out of [byDefault, autoInUserNs, inUserNs, off]) assert.equal(out.split('\n').filter((l) => l.startsWith('kernel process events')).length, 1, out);
+  });
+
+  // Last: it kills the reader of the dockward every test above shares.
+  it('the reader process dies (the netlink addon aborts on a socket error): dockward stays up, says so, restarts it, and execs after the restart are documented', async () => {
+    const readers = processTree(dw.pid).slice(1);
+    assert.equal(readers.length, 1, `one reader process under dockward (${readers.join(', ')})`);
+    process.kill(readers[0], 'SIGABRT');
+    await dw.waitFor(/kernel process events: the kernel reader process exited \(signal SIGABRT\).*restarting in \d+ ms/);
+    await dw.waitFor(/(kernel process events: subscribed[\s\S]*){2}/, 30_000);
+    dw.alive();
+    const after = processTree(dw.pid).slice(1);
+    assert.equal(after.length, 1);
+    assert.notEqual(after[0], readers[0], 'a new reader');
+    const arg = `kw-restarted-${ns}`;
+    const { id } = await runContainer(docker, { name: `${ns}-restarted`, cmd: ['sh', '-c', `sleep 1; /bin/grep -c ${arg} /bin/busybox; sleep 300`] });
+    const grep = await eventually('the grep after the restart', async () => (await docsOf(id)).find((d) => d.event.provider === 'kernel' && d.event.type[0] === 'start' && d.process.args?.includes(arg)));
+    assert.equal(grep.container.id, id);
+    const m = await dw.metrics();
+    assert.equal(m.dockward_kernel_reader_restarts_total, 1);
+    assert.equal(m.dockward_kernel_available, 1);
+    const tamper = await eventually('the kernel-reader-crash alert', async () => {
+      const r = await es.count({ index: `logs-dockward.alert-${ns}`, query: { term: { 'rule.id': 'dockward-tamper-kernel-reader-crash' } } });
+      return r.count > 0 ? r.count : undefined;
+    });
+    assert.ok(tamper > 0);
   });
 });

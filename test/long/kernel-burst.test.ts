@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { treeMemoryMb } from '../support/proc-tree';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, engines, newNamespace } from '../support/engines';
@@ -12,9 +13,7 @@ function cpuSeconds(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 }
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))![1]) / 1024;
-}
+const rssMb = (pid: number) => treeMemoryMb(pid);
 
 const N = Number(process.env.DWTEST_BURST ?? 20_000);
 

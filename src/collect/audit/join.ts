@@ -9,12 +9,20 @@ export interface JoinStats {
   procOnly: number;
   /** Audit events no container exec claimed (host processes mostly), dropped after the wait. */
   unmatched: number;
-  /** Starts sent before their wait because too many waited. */
+  /** Starts sent before their wait because too many (or too many argument bytes) waited. */
   heldOverflow: number;
+}
+
+/** What a held fact or event costs in memory: its arguments and a fixed part. */
+function cost(args: string[] | undefined): number {
+  let n = 256;
+  if (args) for (const a of args) n += a.length;
+  return n;
 }
 
 interface Held {
   facts: ProcessFact[];
+  bytes: number;
   deadline: number;
   /** The exec's kernel time on the wall clock (ms), to compare with the audit records' stamps. */
   wall: number;
@@ -47,12 +55,14 @@ export const STALE_MS = 100;
 export class AuditJoin {
   readonly stats: JoinStats = { joined: 0, procOnly: 0, unmatched: 0, heldOverflow: 0 };
   private readonly held = new Map<number, Held>();
-  private readonly early = new Map<number, { events: AuditExec[]; deadline: number }>();
+  private readonly early = new Map<number, { events: AuditExec[]; deadline: number; bytes: number }>();
+  /** Argument bytes held (facts and early events): bounded by maxBytes, as the count is by maxHeld. */
+  private bytes = 0;
   /** The latest stamp of the audit stream (ms since the epoch). */
   private clock = 0;
 
   constructor(
-    private readonly opts: { waitMs: number; maxHeld: number; wallMs: (ts: bigint) => number },
+    private readonly opts: { waitMs: number; maxHeld: number; maxBytes: number; wallMs: (ts: bigint) => number },
     private readonly entry: (pid: number) => Entry | undefined,
     private readonly emit: (f: ProcessFact) => void,
   ) {}
@@ -61,17 +71,23 @@ export class AuditJoin {
     const h = this.held.get(f.pid);
     if (h) {
       h.facts.push(f); // behind the start it belongs to: ends never overtake starts
+      const c = cost(f.args);
+      h.bytes += c;
+      this.bytes += c;
       return;
     }
     if (f.type !== 'start' || f.ts === undefined || f.noexec || f.forkOnly || f.scan) return this.emit(f);
     const ev = this.takeEarly(f);
     if (ev) return this.emit(this.merge(f, ev));
-    if (this.held.size >= this.opts.maxHeld) {
+    const c = cost(f.args);
+    while (this.early.size > 0 && this.bytes + c > this.opts.maxBytes) this.dropOldestEarly();
+    if (this.held.size >= this.opts.maxHeld || this.bytes + c > this.opts.maxBytes) {
       this.stats.heldOverflow++;
       this.stats.procOnly++;
       return this.emit({ ...f, source: 'proc' });
     }
-    this.held.set(f.pid, { facts: [f], deadline: now + this.opts.waitMs, wall: this.opts.wallMs(f.ts) });
+    this.bytes += c;
+    this.held.set(f.pid, { facts: [f], bytes: c, deadline: now + this.opts.waitMs, wall: this.opts.wallMs(f.ts) });
   }
 
   audit(ev: AuditExec, now: number): void {
@@ -85,6 +101,7 @@ export class AuditJoin {
     }
     if (h) {
       this.held.delete(ev.pid);
+      this.bytes -= h.bytes;
       const [start, ...rest] = h.facts;
       const merged = this.merge(start, ev);
       this.emit(merged);
@@ -95,12 +112,17 @@ export class AuditJoin {
     if (!e) {
       // Bounded in count (each event's args are bounded already): host execs pass through here.
       if (this.early.size >= this.opts.maxHeld) this.dropOldestEarly();
-      e = { events: [], deadline: now + this.opts.waitMs };
+      e = { events: [], deadline: now + this.opts.waitMs, bytes: 0 };
       this.early.set(ev.pid, e);
     }
     // Two execs of one pid within the wait (a shell that execs its last command); more is a flood.
-    if (e.events.length < 2) e.events.push(ev);
-    else this.stats.unmatched++;
+    if (e.events.length >= 2) return void this.stats.unmatched++;
+    const c = cost(ev.args);
+    // Bounded in bytes too: each event's args are bounded (64 KiB), but thousands of them are not.
+    while (this.bytes + c > this.opts.maxBytes && this.early.size > 1) this.dropOldestEarly(e);
+    e.events.push(ev);
+    e.bytes += c;
+    this.bytes += c;
   }
 
   /** Starts and events past their wait (call a few times a second, and with Infinity at stop). */
@@ -108,12 +130,14 @@ export class AuditJoin {
     for (const [pid, h] of this.held) {
       if (h.deadline > now && this.clock <= h.wall + PASSED_MS) continue;
       this.held.delete(pid);
+      this.bytes -= h.bytes;
       this.stats.procOnly++;
       for (const f of h.facts) this.emit(f.type === 'start' && f === h.facts[0] ? { ...f, source: 'proc' } : f);
     }
     for (const [pid, e] of this.early) {
       if (e.deadline > now) continue;
       this.early.delete(pid);
+      this.bytes -= e.bytes;
       this.stats.unmatched += e.events.length;
     }
   }
@@ -130,6 +154,9 @@ export class AuditJoin {
     let ev: AuditExec | undefined;
     while (!ev && e.events.length > 0) {
       const x = e.events.shift()!;
+      const c = cost(x.args);
+      e.bytes -= c;
+      this.bytes -= c;
       if (plausible(f, x, wall)) ev = x;
       else this.stats.unmatched++;
     }
@@ -137,10 +164,15 @@ export class AuditJoin {
     return ev;
   }
 
-  private dropOldestEarly(): void {
-    const [pid, e] = this.early.entries().next().value as [number, { events: AuditExec[] }];
-    this.early.delete(pid);
-    this.stats.unmatched += e.events.length;
+  /** The oldest waiting events are given up on (counted unmatched); `keep` is the one being added to. */
+  private dropOldestEarly(keep?: { events: AuditExec[] }): void {
+    for (const [pid, e] of this.early) {
+      if (e === keep) continue;
+      this.early.delete(pid);
+      this.bytes -= e.bytes;
+      this.stats.unmatched += e.events.length;
+      return;
+    }
   }
 
   /**

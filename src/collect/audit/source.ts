@@ -12,12 +12,10 @@ export const auditConfig = z
      * the syscall, so short commands keep their command line). auto: on where permitted (root with
      * CAP_AUDIT_CONTROL and CAP_AUDIT_READ, kernel process events running, audit not locked, failure
      * mode not panic), one info line where not; true: the same, but a warning; false: /proc only.
-     * Adds two rules keyed dockward:<pid> and may turn syscall auditing on (docs/audit.md).
-     * Off by default for now: with every exec's whole command line, an exec flood of 33 KB
-     * arguments (test/adversarial M2) peaks at 460–500 MB RSS against its 450 MB bound; folding
-     * on the reader thread, before arguments are decoded and copied, is owed first (docs/audit.md).
+     * Adds two rules keyed dockward:<pid of the kernel reader process> and may turn syscall
+     * auditing on until stop (docs/audit.md).
      */
-    enabled: z.union([z.boolean(), z.literal('auto')]).default(false),
+    enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /**
      * Longest an exec start waits for its audit event before /proc's reading is used; it waits less
      * once later audit records show audit did not see it (join.ts).

@@ -7,8 +7,6 @@ import type { ContainerMeta } from '../../enrich/metadata';
 import { streamName } from '../../ship/envelope';
 import type { Collector, CollectorContext } from '../collector';
 import { DATASET, processDocument } from './documents';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { kernelEventsBlocker } from './netlink';
 import { kernelCoverage, type KernelCoverage } from './coverage';
 import { metrics } from './metrics';
@@ -16,19 +14,13 @@ import type { Leader, ProcessFact } from './process-table';
 import { OverrunWatch } from './overruns';
 import { ContainerUsers, reportUsersProblem } from './passwd';
 import { bootTimeMs } from './procfs';
-import { ExecFlood } from './flood';
-import type { Notice, SourceOptions, SourceStats } from './source';
+import type { FoldedWindow } from './flood';
+import type { SourceOptions, SourceStats } from './source';
+import { KernelReader, type ReaderMessage } from './reader';
 import { auditMetrics, recordAudit } from '../audit/metrics';
 import { readerOptions, type AuditConfig } from '../audit/source';
 
 export { kernelCheckLine } from './metrics';
-
-type WorkerMessage =
-  | { kind: 'ready'; added: number; receiveBuffer: number; since: number }
-  | { kind: 'unavailable'; reason: string }
-  | { kind: 'facts'; facts: ProcessFact[] }
-  | { kind: 'notice'; notice: Notice }
-  | { kind: 'stats'; stats: SourceStats };
 
 export const kernelConfig = z
   .object({
@@ -43,15 +35,15 @@ export const kernelConfig = z
     /** Socket receive buffer asked for at start; doubled after each overrun up to max_receive_buffer. */
     receive_buffer: byteSize.prefault('4mib'),
     max_receive_buffer: byteSize.prefault('64mib'),
-    /** Nice value of the reader thread (-20…19): below 0 it wins the race against short processes on a busy host. */
+    /** Nice value of the kernel reader process's reading thread (-20…19): below 0 it wins the race against short processes on a busy host. */
     reader_nice: z.number().int().min(-20).max(19).default(-10),
     /** How long documents of a `docker exec` session wait for the engine to name the exec. */
     exec_wait: duration.prefault('2s'),
     /**
-     * Process documents one container may cause per second (0: no limit). Over it, identical
-     * starts fold into one document with a count and distinct ones are kept up to
-     * max_folded_commands a second, so an exec flood cannot freeze the thread every container
-     * shares (docs/kernel-events.md).
+     * Process documents one container may cause per second (0: no limit); a document counts once
+     * more per 4 KiB of command line it carries. Over it, identical starts fold into one document
+     * with a count and distinct ones are kept up to max_folded_commands a second, so an exec flood
+     * cannot freeze the thread every container shares (docs/kernel-events.md).
      */
     documents_per_second: z.number().int().min(0).default(100),
     /** Documents a container may cause at once before documents_per_second applies. */
@@ -91,7 +83,7 @@ const SLICE_MS = 20;
 /**
  * Process starts and ends from the kernel's process-events connector, for every container, within
  * milliseconds of the exec: documents like the processes collector's, `event.provider: kernel`.
- * The socket, the /proc reads and the process table run on a worker thread (source.ts), so a busy
+ * The socket, the /proc reads and the process table run in a reader process (source.ts, reader.ts), so a busy
  * main loop does not lose the race against short-lived processes; this side names the container
  * and the exec session and builds the documents. When it cannot run (not Linux, not root, a user
  * or PID namespace other than the host's) it says so in one line and stays idle: `top` polling
@@ -102,11 +94,9 @@ export class KernelCollector implements Collector {
   private readonly index: string;
   private readonly base: Record<string, unknown>;
   private readonly bootMs = bootTimeMs();
-  private worker: Worker | undefined;
+  private reader: KernelReader | undefined;
   private offsetMs = 0;
   private clockTimer: NodeJS.Timeout | undefined;
-  private foldTimer: NodeJS.Timeout | undefined;
-  private readonly flood: ExecFlood;
   private readonly sessions = new Map<string, Session>();
   private readonly metas = new Map<string, ContainerMeta | null>();
   private readonly users = new ContainerUsers({}, (p) => reportUsersProblem(this.ctx, p));
@@ -131,7 +121,6 @@ export class KernelCollector implements Collector {
     this.base = baseFields('logs', DATASET, ctx.namespace);
     this.m = metrics(ctx);
     this.coverage = kernelCoverage(ctx);
-    this.flood = new ExecFlood({ rate: cfg.documents_per_second, burst: cfg.documents_burst, maxKinds: cfg.max_folded_commands });
   }
 
   async start(): Promise<void> {
@@ -140,53 +129,54 @@ export class KernelCollector implements Collector {
     this.running = true;
     this.syncClock();
     this.clockTimer = setInterval(() => this.syncClock(), 60_000).unref();
-    this.foldTimer = setInterval(() => this.sendFolded(), 1000).unref();
     this.ctx.events.on('event', this.onEngineEvent);
-    const opts: SourceOptions = { maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs!, audit: readerOptions(this.audit) };
-    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: { ...opts, nice: this.cfg.reader_nice } });
-    this.worker = worker;
-    const ready = new Promise<string | undefined>((resolve) => {
-      worker.on('message', (m: WorkerMessage) => {
-        switch (m.kind) {
-          case 'ready':
-            this.m.available.set(1);
-            this.coverage.subscribed(m.since);
-            this.ctx.telemetry.event('kernel.started', 'info', `kernel process events: subscribed (receive buffer ${m.receiveBuffer} bytes), ${m.added} container processes found in /proc`);
-            return resolve(undefined);
-          case 'unavailable':
-            return resolve(m.reason);
-          case 'facts':
-            this.take(m.facts);
-            return;
-          case 'notice':
-            // Between an overrun and its resync the kernel may have missed processes: polling helps.
-            if (m.notice.name === 'kernel.overrun' || m.notice.name === 'kernel.resync') this.coverage.setHealthy(m.notice.name === 'kernel.resync');
-            if (m.notice.name === 'kernel.overrun') this.overruns.overrun();
-            return this.ctx.telemetry.event(m.notice.name, m.notice.level, m.notice.message);
-          case 'stats':
-            return this.record(m.stats);
-        }
-      });
-      worker.on('error', (err) => {
-        this.coverage.stopped();
-        this.ctx.telemetry.event('kernel.worker.failed', 'error', `kernel process events stopped: ${err.message}`);
-        resolve(err.message);
-      });
-      worker.on('exit', () => {
-        this.coverage.stopped();
-        resolve('the reader thread exited');
-      });
-    });
-    const why = await ready;
+    const opts: SourceOptions = { maxProcesses: this.cfg.max_processes, receiveBuffer: this.cfg.receive_buffer, maxReceiveBuffer: this.cfg.max_receive_buffer, bootMs: this.bootMs!, audit: readerOptions(this.audit),
+      flood: { rate: this.cfg.documents_per_second, burst: this.cfg.documents_burst, maxKinds: this.cfg.max_folded_commands },
+    };
+    const reader = new KernelReader({ ...opts, nice: this.cfg.reader_nice }, (m) => this.message(m), (why, wait) => this.crashed(why, wait));
+    this.reader = reader;
+    const why = await reader.start();
     if (why) {
       this.running = false;
       this.ctx.events.off('event', this.onEngineEvent);
       clearInterval(this.clockTimer);
-      clearInterval(this.foldTimer);
-      await worker.terminate();
-      this.worker = undefined;
+      await reader.stop();
+      this.reader = undefined;
       this.unavailable(why);
     }
+  }
+
+  private message(m: ReaderMessage): void {
+    switch (m.kind) {
+      case 'ready':
+        this.m.available.set(1);
+        this.coverage.subscribed(m.since);
+        this.ctx.telemetry.event('kernel.started', 'info', `kernel process events: subscribed (receive buffer ${m.receiveBuffer} bytes), ${m.added} container processes found in /proc`);
+        return;
+      case 'unavailable':
+        return;
+      case 'facts':
+        return this.take(m.facts);
+      case 'folded':
+        return this.folded(m.windows);
+      case 'notice':
+        // Between an overrun and its resync the kernel may have missed processes: polling helps.
+        if (m.notice.name === 'kernel.overrun' || m.notice.name === 'kernel.resync') this.coverage.setHealthy(m.notice.name === 'kernel.resync');
+        if (m.notice.name === 'kernel.overrun') this.overruns.overrun();
+        return this.ctx.telemetry.event(m.notice.name, m.notice.level, m.notice.message);
+      case 'stats':
+        return this.record(m.stats);
+    }
+  }
+
+  /** The reader died: polling covers the gap until the next one subscribed; its counters start again from 0. */
+  private crashed(why: string, restartInMs: number): void {
+    this.coverage.stopped();
+    this.m.available.set(0);
+    this.m.restarts.inc();
+    this.last = undefined;
+    this.ctx.telemetry.event('kernel.reader.crashed', 'warn', `kernel process events: ${why}; restarting in ${restartInMs} ms (processes are seen by top polling meanwhile)`);
+    this.ctx.tamper?.({ container: 'host', kind: 'kernel-reader-crash', detail: `${why}; restarted after ${restartInMs} ms` });
   }
 
   async stop(): Promise<void> {
@@ -194,19 +184,11 @@ export class KernelCollector implements Collector {
     this.coverage.stopped();
     this.ctx.events.off('event', this.onEngineEvent);
     clearInterval(this.clockTimer);
-    clearInterval(this.foldTimer);
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) {
-      const exited = new Promise((r) => w.once('exit', r));
-      w.postMessage({ kind: 'stop' });
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-      await w.terminate();
-    }
+    await this.reader?.stop();
+    this.reader = undefined;
     // Facts still waiting for their container or exec session go out as they are.
     this.backlogBytes = 0;
     for (const f of this.backlog.splice(0)) this.fact(f);
-    this.sendFolded();
     for (const s of this.sessions.values()) this.flush(s, true);
   }
 
@@ -246,6 +228,7 @@ export class KernelCollector implements Collector {
     inc(this.m.reused, 'reused');
     this.m.rcvbuf.set(s.receiveBuffer);
     this.m.table.set(s.table);
+    for (const kind of ['rss', 'used', 'total', 'external'] as const) this.m.heap.set({ kind }, s.heap[kind]);
     if (s.audit) recordAudit(this.am, prev?.audit, s.audit);
   }
 
@@ -260,7 +243,7 @@ export class KernelCollector implements Collector {
    * thousands (an exec flood), and documents, rules and the spool all run on this thread.
    */
   private take(all: ProcessFact[]): void {
-    let facts = all.filter((f) => this.flood.admit(f));
+    let facts = all;
     if (this.backlog.length + facts.length > MAX_BACKLOG) {
       const room = Math.max(0, MAX_BACKLOG - this.backlog.length);
       this.m.dropped.inc(facts.length - room);
@@ -294,9 +277,9 @@ export class KernelCollector implements Collector {
     }
   }
 
-  /** Once a second: the documents standing for what each flooding container folded, and its report. */
-  private sendFolded(): void {
-    for (const w of this.flood.take()) {
+  /** Once a second from the reader: the documents standing for what each flooding container folded, and its report. */
+  private folded(windows: FoldedWindow[]): void {
+    for (const w of windows) {
       for (const f of w.facts) this.fact(f);
       this.m.folded.inc({ result: 'folded' }, w.starts - w.dropped - w.facts.length);
       this.m.folded.inc({ result: 'ended' }, w.ends);

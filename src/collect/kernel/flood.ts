@@ -29,6 +29,19 @@ interface Group {
   dropped: number;
 }
 
+/**
+ * A document counts once per this many characters of command line it carries (boundArgs keeps at
+ * most 8 KiB: three times): what a document costs this thread grows with it (M2: a burst of a
+ * thousand 8 KiB command lines held 150 MB of heap until collected).
+ */
+export const ARG_CHARS_PER_DOCUMENT = 4096;
+
+function weight(f: ProcessFact): number {
+  let n = 0;
+  for (const a of f.args ?? []) n += a.length + 1;
+  return 1 + Math.floor(n / ARG_CHARS_PER_DOCUMENT);
+}
+
 /** Folded starts whose ends are still due: bounded, oldest forgotten first (their end then counts against the budget). */
 const MAX_FOLDED_PIDS = 20_000;
 
@@ -66,7 +79,7 @@ export class ExecFlood {
       return false;
     }
     if (this.buckets.allows(f.container)) {
-      this.buckets.spend(f.container, 1);
+      this.buckets.spend(f.container, weight(f));
       return true;
     }
     const g = this.group(f.container);

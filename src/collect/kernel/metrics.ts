@@ -25,6 +25,8 @@ export function metrics(ctx: CollectorContext) {
     folded: get('dockward_kernel_folded_total', () => new Counter({ name: 'dockward_kernel_folded_total', help: 'Process facts over a container\'s document budget: starts folded into an identical start\'s document, ends of folded starts, distinct starts dropped', labelNames: ['result'], registers: r })),
     rcvbuf: get('dockward_kernel_receive_buffer_bytes', () => new Gauge({ name: 'dockward_kernel_receive_buffer_bytes', help: 'Socket receive buffer granted by the kernel', registers: r })),
     table: get('dockward_kernel_process_table', () => new Gauge({ name: 'dockward_kernel_process_table', help: 'Processes in the kernel collector table', registers: r })),
+    heap: get('dockward_kernel_reader_heap_bytes', () => new Gauge({ name: 'dockward_kernel_reader_heap_bytes', help: 'The kernel reader process\'s memory: resident (rss), V8 heap used and total, external (Buffers)', labelNames: ['kind'], registers: r })),
+    restarts: get('dockward_kernel_reader_restarts_total', () => new Counter({ name: 'dockward_kernel_reader_restarts_total', help: 'Times the kernel reader process died and was restarted', registers: r })),
     available: get('dockward_kernel_available', () => new Gauge({ name: 'dockward_kernel_available', help: '1 when kernel process events run', registers: r })),
   };
 }

@@ -3,9 +3,11 @@ import { parseDatagram, type ProcEvent } from './proc-events';
 import { ProcessTable, type ProcessFact, type TableStats } from './process-table';
 import { startMsFromKernelTs } from './procfs';
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { AuditJoin, type JoinStats } from '../audit/join';
 import { auditBlocker } from '../audit/rules';
 import { AuditSource, type AuditSourceOptions, type AuditStats } from '../audit/source';
+import { ExecFlood, type FloodOptions, type FoldedWindow } from './flood';
 
 export interface SourceOptions {
   maxProcesses: number;
@@ -14,6 +16,8 @@ export interface SourceOptions {
   bootMs: number;
   /** Exec identity from the audit subsystem (collectors.audit); `asked`: enabled is true, not auto. */
   audit?: AuditSourceOptions & { waitMs: number; asked: boolean };
+  /** The per-container document budget (flood.ts); applied here, before a fact is copied to dockward's main thread. */
+  flood?: FloodOptions;
 }
 
 export interface SourceStats extends TableStats {
@@ -24,14 +28,22 @@ export interface SourceStats extends TableStats {
   receiveBuffer: number;
   table: number;
   audit?: AuditStats & JoinStats & { running: boolean; waiting: number };
+  /** This process's resident memory, its V8 heap (used, total) and external memory (Buffers), bytes. */
+  heap: { rss: number; used: number; total: number; external: number };
 }
 
 export type Notice = { name: string; level: 'info' | 'warn' | 'debug'; message: string };
 
+/** Bytes of held audit joins (facts and early events with their arguments) before the oldest go out. */
+const MAX_JOIN_BYTES = 16 * 1024 * 1024;
+
 /**
- * Socket → parser → process table, on whatever thread runs it (the collector runs it on a worker
- * thread of its own, so a busy main event loop does not delay the /proc reads that race each
- * process's exit). Facts go to `onFacts` in batches, one batch per turn of the event loop.
+ * Socket → parser → process table, on whatever thread runs it (the collector runs it in a process
+ * of its own, reader.ts, so a busy main event loop does not delay the /proc reads that race each
+ * process's exit). Facts go to `onFacts` in batches, one batch per turn of the event loop. With
+ * `flood`, each container's budget is applied here: starts over it fold on this thread and only
+ * what stands for them goes to `onFolded`, once a second, so an exec flood's facts (each carrying
+ * its whole command line under audit) are never copied to the thread every container shares.
  */
 export class KernelSource {
   readonly table: ProcessTable;
@@ -45,16 +57,20 @@ export class KernelSource {
   private audit: AuditSource | undefined;
   private auditRunning = false;
   private joinTimer: NodeJS.Timeout | undefined;
+  private foldTimer: NodeJS.Timeout | undefined;
+  private readonly flood: ExecFlood | undefined;
 
   constructor(
     private readonly opts: SourceOptions,
     private readonly onFacts: (facts: ProcessFact[]) => void,
     private readonly notice: (n: Notice) => void,
+    private readonly onFolded?: (windows: FoldedWindow[]) => void,
   ) {
+    if (opts.flood && onFolded) this.flood = new ExecFlood(opts.flood);
     const a = opts.audit;
     // CLOCK_MONOTONIC ns → wall ms, refreshed each time: the join compares with audit's wall-clock stamps.
     const wallMs = (ts: bigint) => Number(ts / 1_000_000n) + (Date.now() - Number(process.hrtime.bigint() / 1_000_000n));
-    if (a) this.join = new AuditJoin({ waitMs: a.waitMs, maxHeld: 4096, wallMs }, (pid) => this.table.get(pid), (f) => this.push(f));
+    if (a) this.join = new AuditJoin({ waitMs: a.waitMs, maxHeld: 4096, maxBytes: MAX_JOIN_BYTES, wallMs }, (pid) => this.table.get(pid), (f) => this.push(f));
     // Through the join while audit may run; straight on once it cannot (startAudit).
     this.table = new ProcessTable({ maxProcesses: opts.maxProcesses, bootMs: opts.bootMs }, (f) => (this.join ? this.join.fact(f, performance.now()) : this.push(f)));
   }
@@ -83,6 +99,7 @@ export class KernelSource {
     const { added } = this.table.scan('first');
     // Forked children that stay without exec (process-table.ts startForks says why).
     this.forkTimer = setInterval(() => this.table.startForks(process.hrtime.bigint()), 500);
+    if (this.flood) this.foldTimer = setInterval(() => this.sendFolded(), 1000);
     if (this.join) void this.startAudit(this.join, this.opts.audit!);
     return { added, receiveBuffer: conn.recvBufferBytes, since };
   }
@@ -91,17 +108,21 @@ export class KernelSource {
     clearTimeout(this.resyncTimer);
     clearInterval(this.forkTimer);
     clearInterval(this.joinTimer);
+    clearInterval(this.foldTimer);
     this.conn?.close();
     this.conn = undefined;
     await this.audit?.stop();
     this.auditRunning = false;
     this.join?.expire(Infinity);
     this.flush();
+    this.sendFolded();
   }
 
   get stats(): SourceStats {
     const audit = this.opts.audit && { ...(this.join?.stats ?? {}), waiting: this.join?.waiting ?? 0, ...(this.audit?.stats ?? {}), running: this.auditRunning } as SourceStats['audit'];
-    return { ...this.table.stats, ...this.s, receiveBuffer: this.conn?.recvBufferBytes ?? 0, table: this.table.size, audit };
+    const h = getHeapStatistics();
+    const heap = { rss: process.memoryUsage.rss(), used: h.used_heap_size, total: h.total_heap_size, external: h.external_memory };
+    return { ...this.table.stats, ...this.s, receiveBuffer: this.conn?.recvBufferBytes ?? 0, table: this.table.size, audit, heap };
   }
 
   /**
@@ -144,6 +165,7 @@ export class KernelSource {
   };
 
   private push(f: ProcessFact): void {
+    if (this.flood && !this.flood.admit(f)) return;
     this.batch.push(f);
     if (!this.flushing) {
       this.flushing = true;
@@ -157,6 +179,11 @@ export class KernelSource {
     const b = this.batch;
     this.batch = [];
     this.onFacts(b);
+  }
+
+  private sendFolded(): void {
+    const w = this.flood?.take();
+    if (w?.length) this.onFolded!(w);
   }
 
   /** The kernel dropped events: a bigger buffer, then the table is brought in line with /proc. */
