@@ -149,8 +149,9 @@ export async function runAttack(c: AttackCase): Promise<AttackFigures> {
     const missing = printed.filter((l) => !seen.has(l)).length;
     const duplicated = [...seen.values()].reduce((a, k) => a + k - 1, 0);
     figures.canaryLines = printed.length;
+    const restarts = (await dw.metrics())['dockward_kernel_reader_restarts_total'] ?? 0;
     console.log(
-      `# adversarial ${c.name}: canary worst lag ${figures.worstLagSec.toFixed(1)} s, /health worst ${figures.worstHealthMs} ms, ` +
+      `# adversarial ${c.name}: kernel reader restarts ${restarts}, canary worst lag ${figures.worstLagSec.toFixed(1)} s, /health worst ${figures.worstHealthMs} ms, ` +
         `dockward peak RSS ${Math.round(figures.peakRssMb)} MB (${atPeak}), CPU ${figures.cpuPct} % of a core over ${c.seconds} s` +
         `${c.tamper ? `, dockward-tamper-${c.tamper} alert (${figures.tamperCount} reports grouped)` : ''}; canary ${printed.length} lines, ${n} stored`,
     );

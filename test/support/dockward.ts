@@ -25,6 +25,8 @@ export class DockwardProcess {
     this.stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'dockward-test-'));
     const e = engines();
     const args = [
+      // DWTEST_NODE_ARGS: node flags for dockward only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses them).
+      ...(process.env.DWTEST_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       join(ROOT, 'dist/src/cli/main.js'),
       ...(opts.command ?? ['run']),
       '-E', `elasticsearch.hosts=[${e.esUrl}]`,
@@ -92,6 +94,8 @@ export class DockwardProcess {
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     this.killed = true;
+    // With DWTEST_NODE_ARGS (a profile), a clean stop: node writes profiles only when it exits itself.
+    if (process.env.DWTEST_NODE_ARGS && signal === 'SIGKILL') signal = 'SIGTERM';
     if (this.child.exitCode === null) this.child.kill(signal);
     return this.exited;
   }

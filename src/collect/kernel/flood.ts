@@ -120,6 +120,7 @@ export class ExecFlood {
 function commandKey(f: ProcessFact): string {
   const key = `${f.leader.pid}\0${f.executable ?? f.name ?? ''}\0${f.noexec || f.forkOnly ? 'x' : ''}\0${(f.args ?? []).join('\0')}`;
   // V8 hashes a string past 16 KiB by its length alone: padded commands of one length would share
-  // a Map bucket and be compared whole on every start. A digest keeps lookups short.
-  return key.length > 1024 ? createHash('sha1').update(key).digest('base64') : key;
+  // a Map bucket and be compared whole on every start. A digest keeps lookups short there; below
+  // it V8's own hash is cheaper than one (args are bounded to 8 KiB, so this is the rare case).
+  return key.length >= 16_000 ? createHash('sha1').update(key).digest('base64') : key;
 }

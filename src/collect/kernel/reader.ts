@@ -75,7 +75,7 @@ export class KernelReader {
     const child = fork(join(__dirname, 'worker.js'), [], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execArgv: [],
+      // dockward's node flags (a heap limit, --cpu-prof) apply to its reader as well.
     });
     this.child = child;
     child.stderr!.setEncoding('utf8');

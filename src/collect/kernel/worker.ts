@@ -40,7 +40,7 @@ function run(opts: ReaderOptions): void {
       // priority would only starve the main thread under an exec flood (M2: /health 1.4 s → 0.3 s).
       if (notice.name === 'audit.started' && opts.nice < 0 && tid > 0) {
         try {
-          setPriority(tid, 0);
+          setPriority(tid, 5);
         } catch {
           // kept raised: a cost, not a failure
         }
