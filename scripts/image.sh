@@ -42,8 +42,7 @@ minbase_tarball() {
   if [ ! -s "$tarball" ]; then
     need_root "debootstrap"
     apt_install debootstrap
-    local mirror; mirror=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1)
-    mirror=${mirror:-http://deb.debian.org/debian}
+    local mirror; mirror=$(apt_mirror)
     local d; d=$(mktemp -d)
     log "debootstrap --variant=minbase bookworm from $mirror (a few minutes, once)"
     debootstrap --variant=minbase bookworm "$d" "$mirror" >"$DOCKWARD_CACHE/minbase-debootstrap.log" 2>&1 \

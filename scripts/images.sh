@@ -32,8 +32,7 @@ lab() {
   local tarball="$DOCKWARD_CACHE/images/lab-bookworm-1.tar"
   if [ ! -s "$tarball" ]; then
     apt_install debootstrap
-    local mirror; mirror=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1)
-    mirror=${mirror:-http://deb.debian.org/debian}
+    local mirror; mirror=$(apt_mirror)
     local d; d=$(mktemp -d)
     log "debootstrap of the attack-lab image from $mirror (a few minutes, once)"
     debootstrap --variant=minbase --include=nmap,netcat-openbsd,curl,procps,ca-certificates \

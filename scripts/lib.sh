@@ -20,6 +20,16 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root (it installs packages and starts system daemons)"; }
 
 apt_updated=0
+# The Debian mirror debootstrap fetches from: DOCKWARD_DEBIAN_MIRROR, else the one this machine's
+# apt uses (deb822 .sources, then one-line .list); none found is an error that says what to set.
+apt_mirror() {
+  local m="${DOCKWARD_DEBIAN_MIRROR:-}"
+  [ -n "$m" ] || m=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1)
+  [ -n "$m" ] || m=$(grep -hE '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v '\[' | awk '{print $2}' | grep -v security | head -n1)
+  [ -n "$m" ] || die "no Debian mirror found in /etc/apt/sources.list(.d); set DOCKWARD_DEBIAN_MIRROR to the one to use"
+  echo "$m"
+}
+
 apt_install() {
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
