@@ -170,6 +170,10 @@ export const TECHNIQUES: Record<string, string> = {
   'T1562.012': 'Disable or Modify Linux Audit System',
   T1567: 'Exfiltration Over Web Service',
   'T1567.002': 'Exfiltration to Cloud Storage',
+  T1030: 'Data Transfer Size Limits',
+  T1491: 'Defacement',
+  'T1491.001': 'Internal Defacement',
+  'T1564.013': 'Bind Mounts',
 };
 
 /** ECS `threat.*` for a rule's ids: techniques and their sub-techniques grouped as ECS nests them. */

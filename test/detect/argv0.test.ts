@@ -63,6 +63,9 @@ describe('argv[0] cannot fake a process\'s identity (review H3, h3-argv0.js)', (
       ["exec -a '[kworker/0:1]' ./php-fpm --config=/etc/x.json", { args: ['[kworker/0:1]', '--config=/etc/x.json'], comm: 'php-fpm', exe: '/app/php-fpm' },
         ['dockward-argv0-masquerade', 'dockward-kernel-thread-masquerade']],
       ['fileless: memfd exec as /usr/sbin/nginx', { args: ['/usr/sbin/nginx'], comm: '3', exe: '/memfd:x (deleted)' }, ['dockward-argv0-masquerade', 'dockward-fileless-exec']],
+      // The runtime exceptions are keyed on where the executable is: a copy in /tmp named like one is still a masquerade.
+      ['exec -a erl /tmp/erts-1/bin/beam.smp', { args: ['erl'], comm: 'beam.smp', exe: '/tmp/erts-1/bin/beam.smp' }, ['dockward-argv0-masquerade', 'dockward-exec-from-tmp']],
+      ['exec -a -bash /tmp/.b', { args: ['-bash'], comm: '.b', exe: '/tmp/.b' }, ['dockward-argv0-masquerade', 'dockward-exec-from-tmp']],
     ];
     for (const [what, info, want] of cases) assert.deepEqual(hits(kernelDoc(info)), want, what);
     // Without the spoof: the same rules, no masquerade.
@@ -85,6 +88,13 @@ describe('argv[0] cannot fake a process\'s identity (review H3, h3-argv0.js)', (
       ['python3 → python3.11', { args: ['python3', '/app/server.py'], comm: 'python3', exe: '/usr/bin/python3.11' }],
       ['script run by its interpreter', { args: ['/bin/sh', '/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;'], comm: 'docker-entrypoi', exe: '/usr/bin/dash' }],
       ['nginx master', { args: ['nginx: master process nginx -g daemon off;'], comm: 'nginx', exe: '/usr/sbin/nginx' }],
+      // Runtimes told who they are through argv[0] (RabbitMQ's Erlang VM, a JVM under a wrapper's name, busybox outside /bin).
+      ['erlexec run by dyn_erl as erl', { args: ['erl', '-noinput', '-s', 'rabbit', 'boot'], comm: 'erlexec', exe: '/usr/local/lib/erlang/erts-14.2.5/bin/erlexec' }],
+      ['beam.smp as rabbitmq-server', { args: ['rabbitmq-server', '-W', 'w', '--', '-root', '/opt/erlang/lib/erlang'], comm: 'beam.smp', exe: '/opt/erlang/lib/erlang/erts-13.2.2.5/bin/beam.smp' }],
+      ['erl_child_setup started by the VM', { args: ['beam.smp', '1048576'], comm: 'erl_child_setup', exe: '/usr/lib/erlang/erts-13.1.5/bin/erl_child_setup' }],
+      ['epmd as erl', { args: ['erl', '-daemon'], comm: 'epmd', exe: '/usr/lib/erlang/erts-13.1.5/bin/epmd' }],
+      ['java as elasticsearch', { args: ['elasticsearch', '-Xms1g', '-Xmx1g'], comm: 'java', exe: '/usr/share/elasticsearch/jdk/bin/java' }],
+      ['busybox applet in a debug image', { args: ['ls', '-la'], comm: 'exe', exe: '/busybox/busybox' }],
     ];
     // Signals (class signal: `cat /etc/hosts` is network configuration discovery) never page: what must not happen is an alert.
     const alerts = (doc: Doc) => hits(doc).filter((id) => rules.find((r) => r.id === id)?.class !== 'signal');
