@@ -174,6 +174,10 @@ export const TECHNIQUES: Record<string, string> = {
   T1491: 'Defacement',
   'T1491.001': 'Internal Defacement',
   'T1564.013': 'Bind Mounts',
+  'T1059.011': 'Lua',
+  'T1132.001': 'Standard Encoding',
+  T1497: 'Virtualization/Sandbox Evasion',
+  'T1497.001': 'System Checks',
 };
 
 /** ECS `threat.*` for a rule's ids: techniques and their sub-techniques grouped as ECS nests them. */
