@@ -1,5 +1,5 @@
 import { argv0Verdict, processName } from '../process-identity';
-import type { Entry, ProcessFact } from '../kernel/facts';
+import { argBytes, type Entry, type ProcessFact } from '../kernel/facts';
 import type { AuditExec } from './assembler';
 
 export interface JoinStats {
@@ -13,12 +13,6 @@ export interface JoinStats {
   heldOverflow: number;
 }
 
-/** What a held fact or event costs in memory: its arguments and a fixed part. */
-function cost(args: string[] | undefined): number {
-  let n = 256;
-  if (args) for (const a of args) n += a.length;
-  return n;
-}
 
 interface Held {
   facts: ProcessFact[];
@@ -71,7 +65,7 @@ export class AuditJoin {
     const h = this.held.get(f.pid);
     if (h) {
       h.facts.push(f); // behind the start it belongs to: ends never overtake starts
-      const c = cost(f.args);
+      const c = argBytes(f.args);
       h.bytes += c;
       this.bytes += c;
       return;
@@ -79,7 +73,7 @@ export class AuditJoin {
     if (f.type !== 'start' || f.ts === undefined || f.noexec || f.forkOnly || f.scan) return this.emit(f);
     const ev = this.takeEarly(f);
     if (ev) return this.emit(this.merge(f, ev));
-    const c = cost(f.args);
+    const c = argBytes(f.args);
     while (this.early.size > 0 && this.bytes + c > this.opts.maxBytes) this.dropOldestEarly();
     if (this.held.size >= this.opts.maxHeld || this.bytes + c > this.opts.maxBytes) {
       this.stats.heldOverflow++;
@@ -117,7 +111,7 @@ export class AuditJoin {
     }
     // Two execs of one pid within the wait (a shell that execs its last command); more is a flood.
     if (e.events.length >= 2) return void this.stats.unmatched++;
-    const c = cost(ev.args);
+    const c = argBytes(ev.args);
     // Bounded in bytes too: each event's args are bounded (64 KiB), but thousands of them are not.
     while (this.bytes + c > this.opts.maxBytes && this.early.size > 1) this.dropOldestEarly(e);
     e.events.push(ev);
@@ -154,7 +148,7 @@ export class AuditJoin {
     let ev: AuditExec | undefined;
     while (!ev && e.events.length > 0) {
       const x = e.events.shift()!;
-      const c = cost(x.args);
+      const c = argBytes(x.args);
       e.bytes -= c;
       this.bytes -= c;
       if (plausible(f, x, wall)) ev = x;

@@ -7,6 +7,7 @@ import type { ContainerMeta } from '../../enrich/metadata';
 import { streamName } from '../../ship/envelope';
 import type { Collector, CollectorContext } from '../collector';
 import { DATASET, processDocument } from './documents';
+import { argBytes } from './facts';
 import { kernelEventsBlocker } from './netlink';
 import { kernelCoverage, type KernelCoverage } from './coverage';
 import { metrics } from './metrics';
@@ -72,11 +73,6 @@ const MAX_WAITING_FACTS = 50_000;
 const MAX_BACKLOG = 10_000;
 const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
 
-function argBytes(f: ProcessFact): number {
-  let n = 256;
-  for (const a of f.args ?? []) n += a.length;
-  return n;
-}
 /** Main-thread time one turn spends sending a session's waiting facts. */
 const SLICE_MS = 20;
 
@@ -250,7 +246,7 @@ export class KernelCollector implements Collector {
       facts = facts.slice(0, room);
     }
     for (let k = 0; k < facts.length; k++) {
-      const b = argBytes(facts[k]);
+      const b = argBytes(facts[k].args);
       if (this.backlogBytes + b > MAX_BACKLOG_BYTES && this.backlog.length > 0) {
         this.m.dropped.inc(facts.length - k);
         break;
@@ -267,7 +263,7 @@ export class KernelCollector implements Collector {
     let i = 0;
     while (i < this.backlog.length && (i === 0 || performance.now() <= end)) {
       const f = this.backlog[i++];
-      this.backlogBytes -= argBytes(f);
+      this.backlogBytes -= argBytes(f.args);
       this.fact(f);
     }
     this.backlog = i === this.backlog.length ? [] : this.backlog.slice(i);

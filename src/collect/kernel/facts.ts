@@ -107,3 +107,10 @@ export interface TableStats {
   /** Entries whose process ended unseen and whose pid a new process took (found at fork, exec or resync). */
   reused: number;
 }
+
+/** What holding a command line costs in memory, bytes: its arguments and a fixed part (bounds of held facts and events). */
+export function argBytes(args: readonly string[] | undefined): number {
+  let n = 256;
+  if (args) for (const a of args) n += a.length;
+  return n;
+}
