@@ -48,5 +48,9 @@ if [ "$mode" = long ]; then
   while IFS= read -r f; do files+=("$f"); done < <(find dist/test/long -name '*.test.js' | sort)
 fi
 [ ${#files[@]} -gt 0 ] || { echo "no test files found" >&2; exit 1; }
-# One file at a time: the integration tests share one engine pair and two cores.
-exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# One file at a time: the integration tests share one engine pair and two cores. The linger
+# reporter fails the run when a file's process outlives its tests (an open handle costs CI minutes).
+exec node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=./dist/test/support/linger-reporter.js --test-reporter-destination=stderr \
+  "${files[@]}"

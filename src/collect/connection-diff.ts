@@ -4,6 +4,7 @@
  * only I/O is the owner lookup it is handed, called once per read and only for new sockets.
  */
 import type { Owner } from './connection-procfs';
+import type { BurstWindow } from './connection-burst';
 import { decodeEndpoint, isLoopback, isUnspecified, type RawSocket } from './proc-net';
 
 /** TIME_WAIT and CLOSE: the connection is over (CLOSE is also an unconnected UDP socket, see isListener). */
@@ -37,6 +38,8 @@ export interface Namespace {
   everListened: boolean;
   /** `transport:port` → local ips of every listener seen (a listener may close once it accepted: busybox nc -l). */
   listenedPorts: Map<string, string[]>;
+  /** New client connections per remote host over the burst window. */
+  bursts: BurstWindow;
 }
 
 /** One opened/closed fact of a read, before it becomes a document (or part of a summary). */
@@ -63,8 +66,8 @@ export interface NamespaceDiff {
   ownerWalk: boolean;
 }
 
-export function newNamespace(key: string): Namespace {
-  return { inode: key.replace(/\D/g, ''), containers: [], reads: 0, conns: new Map(), listeners: new Map(), dead: new Set(), pending: new Set(), everListened: false, listenedPorts: new Map() };
+export function newNamespace(key: string, bursts: BurstWindow): Namespace {
+  return { bursts, inode: key.replace(/\D/g, ''), containers: [], reads: 0, conns: new Map(), listeners: new Map(), dead: new Set(), pending: new Set(), everListened: false, listenedPorts: new Map() };
 }
 
 /**

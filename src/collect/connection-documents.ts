@@ -5,6 +5,7 @@
  * and inode), so a document re-sent after a restart is a duplicate, not a second event.
  */
 import { deterministicId } from '../ship/envelope';
+import type { Burst } from './connection-burst';
 import type { Fact, Namespace, Tracked } from './connection-diff';
 import { MAX_OWNERS, type Owner } from './connection-procfs';
 import type { ConnectionsConfig } from './connections';
@@ -18,7 +19,7 @@ type Send = (env: { id: string; doc: Record<string, unknown> }, containerId: str
 export class ConnectionDocuments {
   constructor(
     private readonly bootMs: number | undefined,
-    private readonly cfg: Pick<ConnectionsConfig, 'max_documents' | 'burst_ports'>,
+    private readonly cfg: Pick<ConnectionsConfig, 'max_documents' | 'burst_window'>,
     private readonly send: Send,
   ) {}
 
@@ -131,43 +132,28 @@ export class ConnectionDocuments {
     return docs;
   }
 
-  /** New client connections (attempts and ones already in TIME_WAIT included) to burst_ports or more ports of one host. */
-  bursts(ns: Namespace, facts: Fact[], now: number): number {
-    const byHost = new Map<string, { ports: Set<number>; facts: Fact[] }>();
-    for (const f of facts) {
-      if (f.t.side !== 'client' || (f.action !== 'connection_opened' && !f.short)) continue;
-      const r = decodeEndpoint(f.t.sock.remote);
-      const k = `${f.t.sock.transport}|${r.ip}`;
-      let h = byHost.get(k);
-      if (!h) byHost.set(k, (h = { ports: new Set(), facts: [] }));
-      h.ports.add(r.port);
-      h.facts.push(f);
-    }
-    let docs = 0;
-    for (const [k, h] of byHost) {
-      if (h.ports.size < this.cfg.burst_ports) continue;
-      const [transport, ip] = k.split('|');
+  /** Hosts that crossed burst_ports within the burst window (BurstWindow): one document each. */
+  bursts(ns: Namespace, bursts: Burst[], now: number): number {
+    for (const h of bursts) {
       const f0 = h.facts[0];
       const owners = uniqueOwners(h.facts.flatMap((f) => f.t.owners));
-      const ports = [...h.ports].sort((a, b) => a - b);
       const local = decodeEndpoint(f0.t.sock.local);
       this.send({
-        id: deterministicId(this.bootMs ?? 0, ns.inode, 'burst', k, now),
+        id: deterministicId(this.bootMs ?? 0, ns.inode, 'burst', h.key, now),
         doc: {
           '@timestamp': new Date(now).toISOString(),
-          message: `${h.facts.length} new ${transport} connections to ${ports.length} ports of ${ip} in one read`,
+          message: `${h.count} new ${h.transport} connections to ${h.ports.length} ports of ${h.ip} in ${Math.round(this.cfg.burst_window / 1000)} s`,
           event: { kind: 'event', category: ['network'], type: ['connection', 'info'], action: 'connection_burst', dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
           source: { ip: local.ip },
-          destination: { ip },
-          network: { transport, type: ip.includes(':') ? 'ipv6' : 'ipv4', direction: f0.t.direction },
-          related: { ip: [...new Set([local.ip, ip])] },
+          destination: { ip: h.ip },
+          network: { transport: h.transport, type: h.ip.includes(':') ? 'ipv6' : 'ipv4', direction: f0.t.direction },
+          related: { ip: [...new Set([local.ip, h.ip])] },
           ...processFields(owners[0]),
-          dockward: { network: { netns: ns.inode, side: 'client', owners: owners.length ? owners.map((o) => ({ pid: o.pid, name: o.name })) : undefined, count: h.facts.length, burst: { ports: ports.length, sample: ports.slice(0, 20) } } },
+          dockward: { network: { netns: ns.inode, side: 'client', owners: owners.length ? owners.map((o) => ({ pid: o.pid, name: o.name })) : undefined, count: h.count, burst: { ports: h.ports.length, sample: h.ports.slice(0, 20) } } },
         },
       }, owners[0]?.container ?? f0.t.container, 'connection_burst');
-      docs++;
     }
-    return docs;
+    return bursts.length;
   }
 }
 

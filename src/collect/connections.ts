@@ -3,8 +3,10 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { z } from 'zod';
 import { baseFields, containerFields } from '../enrich/ecs';
+import { duration } from '../config/units';
 import { streamName } from '../ship/envelope';
 import type { Collector, CollectorContext } from './collector';
+import { BurstWindow } from './connection-burst';
 import { diffNamespace, newNamespace, type Fact, type Namespace } from './connection-diff';
 import { ConnectionDocuments, DATASET } from './connection-documents';
 import { bootTimeMs, cgroupProcsPath, connectionsBlocker, nsLink, procCgroupHas, socketCounts, socketOwners, type Owner } from './connection-procfs';
@@ -20,8 +22,10 @@ export const connectionsConfig = z
       .default('*/5 * * * * *'),
     /** Per namespace and read: more opened/closed connections than this are summarised (one document per peer and port). */
     max_documents: z.number().int().min(10).default(200),
-    /** New client connections (attempts included) from one namespace to this many ports of one host in one read: a burst document. */
+    /** New client connections (attempts included) from one namespace to this many distinct ports of one host within `burst_window`: a burst document. */
     burst_ports: z.number().int().min(2).default(10),
+    /** The sliding window over which a burst's ports are counted (a scan paced across reads is still a scan); one burst per host per window. */
+    burst_window: duration.prefault('60s'),
     /** Read udp and udp6 too. */
     udp: z.boolean().default(true),
   })
@@ -207,7 +211,7 @@ export class ConnectionsCollector implements Collector {
     const now = Date.now();
     let ns = this.namespaces.get(key);
     const baseline = ns === undefined;
-    if (!ns) this.namespaces.set(key, (ns = newNamespace(key)));
+    if (!ns) this.namespaces.set(key, (ns = newNamespace(key, new BurstWindow(this.cfg.burst_window, this.cfg.burst_ports))));
     ns.containers = targets.map((t) => t.id);
     ns.reads++;
     const diff = diffNamespace(ns, sockets, targets[0].id, now, baseline, (wanted) => this.owners(targets, key, wanted));
@@ -216,7 +220,8 @@ export class ConnectionsCollector implements Collector {
     let docs = 0;
     for (const l of diff.listeners) docs += this.docs.listenerDoc(ns, l.t, l.action, now, l.baseline, l.first);
     docs += this.connectionDocs(ns, diff.facts, now, baseline);
-    if (!baseline) docs += this.docs.bursts(ns, diff.facts, now);
+    if (!baseline) docs += this.docs.bursts(ns, ns.bursts.add(diff.facts, now), now);
+    this.m.burstOverflow.inc(ns.bursts.takeOverflow());
     stats.documents += docs;
     this.m.sockets.observe(sockets.length);
   }
@@ -326,6 +331,7 @@ function metrics(ctx: CollectorContext) {
     sockets: get('dockward_connections_sockets', () => new Histogram({ name: 'dockward_connections_sockets', help: 'Sockets in one namespace read', buckets: [1, 10, 100, 1000, 10000, 100000], registers: r })),
     namespaces: get('dockward_connections_namespaces', () => new Gauge({ name: 'dockward_connections_namespaces', help: 'Network namespaces read in the last tick', registers: r })),
     skipped: get('dockward_connections_tables_skipped_total', () => new Counter({ name: 'dockward_connections_tables_skipped_total', help: 'Socket tables not read because the namespace counters said they were empty', registers: r })),
+    burstOverflow: get('dockward_connections_burst_overflow_total', () => new Counter({ name: 'dockward_connections_burst_overflow_total', help: 'New connections left out of burst counting by its bounds (hosts per namespace, ports per host)', registers: r })),
     available: get('dockward_connections_available', () => new Gauge({ name: 'dockward_connections_available', help: '1 when the connections collector reads socket tables', registers: r })),
   };
 }

@@ -21,7 +21,8 @@ async function eventually<T>(what: string, find: () => Promise<T | undefined>, t
 /** `docker exec -d`: starts the command and returns at once (it may run for long). */
 async function execDetached(docker: Docker, id: string, cmd: string[]): Promise<void> {
   const e = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: false, AttachStderr: false });
-  await e.start({ Detach: true });
+  const stream = await e.start({ Detach: true });
+  stream?.destroy(); // detached: nothing to read; an unread response holds the test process ~5 minutes after its last test
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -152,11 +153,13 @@ describe('connections collector (real dockerd, real Elasticsearch; traffic on 12
   it('new connections to many ports of one host: a burst document and dockward-net-port-burst', async () => {
     const { id } = await runContainer(docker, { name: `${ns}-burst`, cmd: ['sleep', '300'] });
     await sleep(2500);
-    // 12 listeners (each a busybox nc -l, closed once it accepted), then 12 clients at once.
-    await execDetached(docker, id, ['sh', '-c', 'for p in $(seq 7101 7112); do (sleep 60 | nc -l -p $p &); done; sleep 1.5; for p in $(seq 7101 7112); do (sleep 60 | nc 127.0.0.1 $p &); done; sleep 60']);
+    // 12 listeners (each a busybox nc -l, closed once it accepted), then 12 clients paced over ~4 s:
+    // with a read every second no single read sees ten new ports, so only the window finds the scan.
+    await execDetached(docker, id, ['sh', '-c', 'for p in $(seq 7101 7112); do (sleep 60 | nc -l -p $p &); done; sleep 1.5; for p in $(seq 7101 7112); do (sleep 60 | nc 127.0.0.1 $p &); sleep 0.35; done; sleep 60']);
     const burst = await eventually('the burst document', async () => (await docsOf(id)).find((d) => d.event.action === 'connection_burst'));
     assert.equal(burst.destination.ip, '127.0.0.1');
     assert.ok(burst.dockward.network.burst.ports >= 10, JSON.stringify(burst.dockward.network));
+    assert.match(burst.message, /new tcp connections to \d+ ports of 127\.0\.0\.1 in 60 s/);
     assert.ok(burst.dockward.network.burst.sample.every((p: number) => p >= 7101 && p <= 7112), 'counted by the ports of the listening side, not the ephemeral ones');
     assert.equal(burst.process.name, 'nc');
     await eventually('the burst alert', async () => {
