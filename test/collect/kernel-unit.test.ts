@@ -146,6 +146,26 @@ describe('kernel process events: parsing and the process table (no engine)', () 
       assert.equal(t.stats.forkOnly, 1);
     });
 
+    it('a busybox applet whose exec is still in the socket (same exe as its shell) is not started as a fork by a reader behind', () => {
+      const sh: ProcInfo = { ...shell, args: ['sh', '-c', 'loop'], exe: '/bin/busybox' };
+      const grep: ProcInfo = { ...sh, args: ['/bin/grep', '-c', 'kd1-a', '/bin/busybox'], ppid: 100, vpid: 2, start: 7000 };
+      const { t, facts } = table(new Map([[100, sh], [106, grep], [107, { ...sh, ppid: 100, vpid: 3, start: 7100 }]]));
+      t.handle({ what: 'exec', ts: 1n, pid: 100, tgid: 100 });
+      t.handle({ what: 'fork', ts: 2_000_000_000n, parentPid: 100, parentTgid: 100, childPid: 106, childTgid: 106 });
+      // The clock is past the grace, but nothing read so far is: the reader is behind, not the child.
+      t.startForks(2_000_000_000n + 3n * FORK_GRACE_NS, false);
+      assert.deepEqual(facts.filter((f) => f.pid === 106), [], 'judged on what was read, not the clock');
+      t.handle({ what: 'exec', ts: 2_000_000_100n, pid: 106, tgid: 106 });
+      t.startForks(2_000_000_000n + 3n * FORK_GRACE_NS, true);
+      const starts = facts.filter((f) => f.pid === 106);
+      assert.deepEqual(starts.map((f) => `${f.type} ${f.image} ${f.forkOnly ?? false} ${f.args!.join(' ')}`), ['start 0 false /bin/grep -c kd1-a /bin/busybox'], 'one start, the exec\'s');
+      // A fork that really stays unexec'd is still started once events stamped past its grace are read.
+      t.handle({ what: 'fork', ts: 5_000_000_000n, parentPid: 100, parentTgid: 100, childPid: 107, childTgid: 107 });
+      t.handle({ what: 'exit', ts: 6_000_000_001n, pid: 999, tgid: 999, status: 0, parentTgid: 1 });
+      t.startForks(9_000_000_000n, false);
+      assert.deepEqual(facts.filter((f) => f.pid === 107).map((f) => f.forkOnly), [true]);
+    });
+
     describe('pid reuse after a lost exit (L6)', () => {
       const A = 'a'.repeat(64);
       const B = 'b'.repeat(64);

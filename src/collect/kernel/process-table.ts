@@ -30,6 +30,8 @@ export class ProcessTable {
   private readonly read: NonNullable<TableOptions['read']>;
   private readonly readCgroup: NonNullable<TableOptions['readCgroup']>;
   private readonly readStart: NonNullable<TableOptions['readStart']>;
+  /** The kernel time of the latest event handled: how far the reader has read (startForks). */
+  private latest = 0n;
 
   constructor(private readonly opts: TableOptions, private readonly emit: (f: ProcessFact) => void) {
     this.read = opts.read ?? readProc;
@@ -47,6 +49,7 @@ export class ProcessTable {
   }
 
   handle(ev: ProcEvent): void {
+    if (ev.ts > this.latest) this.latest = ev.ts;
     switch (ev.what) {
       case 'fork':
         if (ev.childPid === ev.childTgid) this.fork(ev.parentTgid, ev.childTgid, ev.ts);
@@ -171,10 +174,17 @@ export class ProcessTable {
    * without this nobody would write it. Most forks exec within microseconds and are not touched.
    * /proc decides: an exe other than the parent's means the exec happened and its event is still
    * on its way (the reader is behind); a process gone is left to its exit event.
+   * The grace is measured on the reader's progress, not the clock, unless the socket is `drained`:
+   * an exe alone cannot tell a busybox applet's exec from a fork (both /bin/busybox), and a reader
+   * more than the grace behind (a loaded host) would see the applet's new command line in /proc
+   * while its exec event still sits in the socket, and start the process twice (CI at fc6140d:
+   * 802 starts for 800 children). The kernel sends events in time order, so an exec within the
+   * grace comes before any event stamped after it.
    */
-  startForks(nowTs: bigint): void {
+  startForks(nowTs: bigint, drained = true): void {
+    const horizon = drained || nowTs < this.latest ? nowTs : this.latest;
     for (const e of this.procs.values()) {
-      if (e.started || e.execs > 0 || e.forkTs === undefined || nowTs - e.forkTs < FORK_GRACE_NS) continue;
+      if (e.started || e.execs > 0 || e.forkTs === undefined || horizon - e.forkTs < FORK_GRACE_NS) continue;
       const info = this.read(e.pid, this.opts.bootMs, e.container);
       if (info.args === undefined) continue;
       if (info.exe !== undefined && e.executable !== undefined && info.exe !== e.executable) continue;

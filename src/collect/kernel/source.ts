@@ -98,7 +98,13 @@ export class KernelSource {
     conn.on('error', (err: Error) => this.notice({ name: 'kernel.socket.error', level: 'warn', message: `kernel process events: ${err.message}` }));
     const { added } = this.table.scan('first');
     // Forked children that stay without exec (process-table.ts startForks says why).
-    this.forkTimer = setInterval(() => this.table.startForks(process.hrtime.bigint()), 500);
+    // No datagram since the last turn: the socket is empty (the loop would have read it), so the
+    // clock may judge; otherwise only the events read so far may (an exec may still be queued).
+    let read = this.s.datagrams;
+    this.forkTimer = setInterval(() => {
+      this.table.startForks(process.hrtime.bigint(), this.s.datagrams === read);
+      read = this.s.datagrams;
+    }, 500);
     if (this.flood) this.foldTimer = setInterval(() => this.sendFolded(), 1000);
     if (this.join) void this.startAudit(this.join, this.opts.audit!);
     return { added, receiveBuffer: conn.recvBufferBytes, since };
