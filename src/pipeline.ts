@@ -11,6 +11,7 @@ import { ElasticsearchSink } from './ship/elasticsearch-sink';
 import type { Envelope } from './ship/envelope';
 import { BoundedQueue, type DocumentQueue } from './ship/queue';
 import { DiskSpool } from './ship/spool';
+import { SplitQueue } from './ship/split-queue';
 import { join } from 'node:path';
 import { CursorStore } from './state/cursor-store';
 import type { Telemetry } from './telemetry/telemetry';
@@ -56,10 +57,7 @@ export class Pipeline {
     this.docker = connectDocker(cfg.docker);
     this.client = client ?? createClient(cfg.elasticsearch);
     this.cursors = new CursorStore(cfg.state_dir, telemetry);
-    this.queue =
-      cfg.queue.type === 'disk'
-        ? new DiskSpool(join(cfg.state_dir, 'spool'), cfg.queue.disk, telemetry)
-        : new BoundedQueue(cfg.queue.memory.max_docs, cfg.queue.memory.max_bytes);
+    this.queue = buildQueue(cfg, telemetry);
     this.events = new EngineEventStream(this.docker, telemetry);
     this.sink = new ElasticsearchSink(this.client, this.queue, cfg.output, cfg.namespace, telemetry);
     this.heartbeat = new Heartbeat(cfg.heartbeat, this.queue, telemetry, cfg.namespace);
@@ -194,4 +192,12 @@ export class Pipeline {
     }
     return false;
   }
+}
+
+/** queue.type and queue.replayable: the spool, the memory queue, or logs through memory beside the spool (split-queue.ts). */
+function buildQueue(cfg: Config, telemetry: Telemetry): DocumentQueue {
+  const memory = () => new BoundedQueue(cfg.queue.memory.max_docs, cfg.queue.memory.max_bytes);
+  if (cfg.queue.type === 'memory') return memory();
+  const spool = new DiskSpool(join(cfg.state_dir, 'spool'), cfg.queue.disk, telemetry);
+  return cfg.queue.replayable === 'memory' ? new SplitQueue(memory(), spool) : spool;
 }

@@ -292,6 +292,7 @@ export class LogsCollector implements Collector {
           ...this.base,
         },
         ack: tracker.issue({ sec: line.sec, nanos: line.nanos }),
+        replayable: true,
       });
     };
   }

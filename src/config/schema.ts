@@ -48,6 +48,12 @@ export const configSchema = z
     queue: z
       .object({
         type: z.enum(['disk', 'memory']).default('disk'),
+        /**
+         * With type disk, where documents their source can read again go (container logs, whose
+         * cursor moves only on Elasticsearch's acknowledgement): `memory` (a crash costs a re-read
+         * from the engine's log file) or `disk` (spooled like everything else).
+         */
+        replayable: z.enum(['memory', 'disk']).default('memory'),
         disk: spoolConfig,
         memory: memoryQueueConfig,
       })

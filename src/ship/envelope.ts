@@ -11,6 +11,11 @@ export interface Envelope {
   id: string;
   doc: Record<string, unknown>;
   ack?: AckToken;
+  /**
+   * Its source reads it again from its cursor if it is lost before Elasticsearch acknowledged it
+   * (container logs, from the engine's log files): it need not be spooled to disk (SplitQueue).
+   */
+  replayable?: boolean;
 }
 
 /** Final outcomes. A document reaches exactly one of them; retries are not outcomes. */

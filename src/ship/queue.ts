@@ -23,6 +23,16 @@ export interface DocumentQueue {
   dispose?(): void;
   readonly size: number;
   readonly byteSize: number;
+  /** What the disk spool holds, where there is one (the heartbeat reports it). */
+  readonly spooled?: { bytes: number; records: number; ageSeconds: number };
+}
+
+/** A queue a SplitQueue can read from without waiting, and be woken by. */
+export interface PollableQueue extends DocumentQueue {
+  /** What can be taken now, up to the bounds (at least one document when any is there). */
+  poll(maxDocs: number, maxBytes: number): Queued[];
+  /** Resolves once something may be there to take, or the queue is closed. */
+  whenReadable(): Promise<void>;
 }
 
 /**
@@ -44,7 +54,7 @@ export interface Queued {
  * false at the bound and producers must wait for `whenWritable()` before reading more. A paused log
  * stream leaves lines in the engine's log files, so a full queue costs lag, not data.
  */
-export class BoundedQueue implements DocumentQueue {
+export class BoundedQueue implements PollableQueue {
   private items: Queued[] = [];
   private head = 0;
   private bytes = 0;
@@ -94,6 +104,14 @@ export class BoundedQueue implements DocumentQueue {
       }
     }
     return this.splice(maxDocs, maxBytes);
+  }
+
+  poll(maxDocs: number, maxBytes: number): Queued[] {
+    return this.size ? this.splice(maxDocs, maxBytes) : [];
+  }
+
+  whenReadable(): Promise<void> {
+    return this.size > 0 || this.closed ? Promise.resolve() : this.waitForItems();
   }
 
   close(): void {

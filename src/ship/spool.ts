@@ -17,7 +17,8 @@
  * - Durability: appends are written to the file once per event-loop turn and fsync'd when a segment
  *   rolls and every `fsync_interval`. A crash can lose only the unsynced tail, and nothing there is
  *   lost for good: sources move their cursors on Elasticsearch's acknowledgement, never on the
- *   spool's, so those documents are read again from the engine.
+ *   spool's, so those documents are read again from the engine. (Under queue.replayable: memory,
+ *   the default, container log lines do not come here at all: split-queue.ts.)
  * - Write failures (a full disk, an I/O error): the records stay in memory, in order, up to
  *   HELD_MAX_BYTES (or max_bytes if smaller); `writable` turns false, so collectors that can read
  *   again later (container logs) pause and leave their lines in the engine; `spool.write_failed` is
@@ -46,7 +47,7 @@ import { byteSize, duration } from '../config/units';
 import { DIR_MODE, privateDir } from '../state/state-file';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { AckToken, Envelope } from './envelope';
-import type { DocumentQueue, Queued } from './queue';
+import type { PollableQueue, Queued } from './queue';
 import { createSegment, HEADER, openOld, SEGMENT_NAME, SegmentReader, type Segment } from './spool-segment';
 
 export const spoolConfig = z
@@ -67,7 +68,7 @@ const RETRY_MAX_MS = 5000;
 /** Bad records of one segment logged one by one; past them, one summary when the segment is read. */
 const BAD_LOGGED = 3;
 
-export class DiskSpool implements DocumentQueue {
+export class DiskSpool implements PollableQueue {
   private readonly segments: Segment[] = [];
   private tail: Segment | undefined;
   private pending: Buffer[] = [];
@@ -176,6 +177,34 @@ export class DiskSpool implements DocumentQueue {
   /** Seconds since the oldest segment still on disk was started. */
   get ageSeconds(): number {
     return this.segments.length ? (Date.now() - this.segments[0].created) / 1000 : 0;
+  }
+
+  get spooled(): { bytes: number; records: number; ageSeconds: number } {
+    return { bytes: this.byteSize, records: this.size, ageSeconds: this.ageSeconds };
+  }
+
+  poll(maxDocs: number, maxBytes: number): Queued[] {
+    this.flush();
+    const out: Queued[] = [];
+    for (let bytes = 0; out.length < maxDocs && bytes < maxBytes; ) {
+      const q = this.readOne();
+      if (!q) break;
+      out.push(q);
+      bytes += q.bytes;
+    }
+    return out;
+  }
+
+  /** Woken by the next write (or close); what was written before is for poll to find. */
+  whenReadable(): Promise<void> {
+    if (this.closed || this.pendingTokens.length > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.takers.delete(wake);
+        resolve();
+      };
+      this.takers.add(wake);
+    });
   }
 
   async take(maxDocs: number, maxBytes: number, lingerMs: number): Promise<Queued[]> {

@@ -1,5 +1,4 @@
 import type { DocumentQueue } from '../ship/queue';
-import { DiskSpool } from '../ship/spool';
 
 /**
  * The `dockward.shipper.*` part of a heartbeat: what the shipper did since the previous beat, read
@@ -49,7 +48,8 @@ const round = (n: number): number => Math.round(n * 1000) / 1000;
 export function shipperFields(now: Snapshot, prev: Snapshot, elapsedMs: number, queue: DocumentQueue): Record<string, unknown> {
   const delta = (name: string, filter?: (labels: string) => boolean) => Math.max(0, sum(now, name, filter) - sum(prev, name, filter));
   const read = 'dockward_documents_read_total';
-  const spool = queue instanceof DiskSpool ? { spool: { bytes: queue.byteSize, records: queue.size, age_s: round(queue.ageSeconds) } } : {};
+  const held = queue.spooled;
+  const spool = held ? { spool: { bytes: held.bytes, records: held.records, age_s: round(held.ageSeconds) } } : {};
   return {
     interval_s: round(elapsedMs / 1000),
     read: {
