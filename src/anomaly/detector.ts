@@ -101,7 +101,9 @@ export class AnomalyDetector {
    * restart of dockward that the saved baseline already lived through is no start-up to settle.
    */
   started(containerId: string, atMs = Infinity): void {
-    if (atMs <= this.store.savedAtMs && this.store.has(containerId) && !this.entries.has(containerId)) return;
+    // Whether or not its first document came first: savedAtMs is the loaded file's, so no start of
+    // this run is before it.
+    if (atMs <= this.store.savedAtMs && this.store.has(containerId)) return;
     const e = this.entries.get(containerId);
     if (e) e.settle = this.cfg.settle;
     else this.starting.add(containerId);

@@ -2,7 +2,8 @@
  * A node:test reporter beside `spec`: a test file whose process outlives its last test by more than
  * LINGER_MS (an unread response, an open client, a timer) costs CI that time for nothing and hides a
  * leak, so it fails the run naming the file. Found so: an unread `docker exec` start response kept
- * test/collect/connections.test.ts alive 290 s after its last test.
+ * test/collect/connections.test.ts alive 290 s after its last test. A file-level before/after hook
+ * is in no top-level test's duration, so its time counts as idle here: hooks go inside a suite.
  */
 const LINGER_MS = 20_000;
 
