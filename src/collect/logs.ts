@@ -9,6 +9,7 @@ import { baseFields, containerFields, detectLevel, labelTamper } from '../enrich
 import type { ContainerMeta } from '../enrich/metadata';
 import { AckTracker } from '../ship/ack-tracker';
 import { LogPosition } from './log-position';
+import { createdClock, logDocument } from './log-document';
 import { deterministicId, streamName } from '../ship/envelope';
 import type { Collector, CollectorContext } from './collector';
 
@@ -264,6 +265,8 @@ export class LogsCollector implements Collector {
     const last = position.last;
     // Label lookup once per container, not per line.
     const lines = { stdout: telemetry.linesRead.labels('stdout'), stderr: telemetry.linesRead.labels('stderr') };
+    const build = logDocument(DATASET, container, this.base);
+    const created = createdClock();
     return (line) => {
       const prev = last[line.stream];
       if (prev.sec === line.sec && prev.nanos === line.nanos) prev.ord++;
@@ -279,18 +282,18 @@ export class LogsCollector implements Collector {
       lines[line.stream].inc();
       // A line past the cap: the rest was dropped, so detection saw only its head (TamperSink groups the repeats).
       if (line.truncated) tamper?.({ container: meta.id, kind: 'log-flood', detail: `${line.stream} line of ${line.bytes} bytes cut at ${this.cfg.max_line_bytes}` });
+      const { doc, json } = build({
+        time: line.time,
+        message: line.message,
+        stream: line.stream,
+        log: level || flags ? { ...(level ? { level } : {}), ...(flags ? { flags } : {}) } : undefined,
+        created: created(),
+      });
       output.send({
         index: this.index,
         id: deterministicId(meta.id, line.stream, line.sec, line.nanos, prev.ord),
-        doc: {
-          '@timestamp': line.time,
-          message: line.message,
-          stream: line.stream,
-          log: level || flags ? { ...(level ? { level } : {}), ...(flags ? { flags } : {}) } : undefined,
-          container,
-          event: { kind: 'event', category: ['process'], type: ['info'], dataset: DATASET, module: 'dockward', created: new Date().toISOString() },
-          ...this.base,
-        },
+        doc,
+        json,
         ack: tracker.issue({ sec: line.sec, nanos: line.nanos }),
         replayable: true,
       });

@@ -130,17 +130,22 @@ export class ElasticsearchSink {
       let reason = '';
       try {
         const items = await this.bulk(pending);
+        // Counted per bulk, not per document: a labelled counter hashes its labels on every inc.
+        const tally = new Map<Outcome, number>();
+        const retried = new Map<number, number>();
         for (let i = 0; i < pending.length; i++) {
           const item = items[i];
           const q = pending[i];
-          if (item.status >= 200 && item.status < 300) this.finish(q, 'acked');
-          else if (item.status === 409) this.finish(q, 'duplicate');
+          if (item.status >= 200 && item.status < 300) this.finish(q, 'acked', tally);
+          else if (item.status === 409) this.finish(q, 'duplicate', tally);
           else if (isRetryableStatus(item.status)) {
             retry.push(q);
             reason = `status ${item.status}`;
-            this.telemetry.retries.inc({ reason: String(item.status) });
-          } else retry.push(...this.deadLetter(q, item));
+            retried.set(item.status, (retried.get(item.status) ?? 0) + 1);
+          } else retry.push(...this.deadLetter(q, item, tally));
         }
+        for (const [outcome, n] of tally) this.telemetry.documents.inc({ outcome }, n);
+        for (const [status, n] of retried) this.telemetry.retries.inc({ reason: String(status) }, n);
         this.telemetry.bulkRequests.inc({ result: retry.length ? 'partial' : 'ok' });
         if (retry.length === 0) this.lastOk = Date.now();
         else this.lastError = { at: Date.now(), reason };
@@ -184,11 +189,11 @@ export class ElasticsearchSink {
   }
 
   /** Builds the dead-letter document for a refused one, or gives up on a refused dead letter. */
-  private deadLetter(q: Queued, item: BulkItemResult): Queued[] {
+  private deadLetter(q: Queued, item: BulkItemResult, tally: Map<Outcome, number>): Queued[] {
     const reason = `${item.error?.type ?? 'error'}: ${item.error?.reason ?? 'unknown'}${item.error?.caused_by?.reason ? ` (${item.error.caused_by.reason})` : ''}`;
     if (q.deadLettered) {
       this.telemetry.event('output.dropped', 'error', `dead-letter document refused (${reason}); the original follows`, { document: q.source });
-      this.finish(q, 'dropped');
+      this.finish(q, 'dropped', tally);
       return [];
     }
     this.telemetry.event('output.dead_letter', 'warn', `document refused by ${q.env.index}: ${reason}`, { status: item.status });
@@ -206,10 +211,10 @@ export class ElasticsearchSink {
     return [{ env, source, bytes: Buffer.byteLength(source), deadLettered: true }];
   }
 
-  private finish(q: Queued, outcome: Outcome): void {
+  private finish(q: Queued, outcome: Outcome, tally: Map<Outcome, number>): void {
     // A stored dead letter (even one stored before a crash: 409) is the original's final outcome.
     const final: Outcome = q.deadLettered && outcome !== 'dropped' ? 'dead_lettered' : outcome;
-    this.telemetry.documents.inc({ outcome: final });
+    tally.set(final, (tally.get(final) ?? 0) + 1);
     q.env.ack?.done(final);
   }
 

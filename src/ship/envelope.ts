@@ -16,6 +16,8 @@ export interface Envelope {
    * (container logs, from the engine's log files): it need not be spooled to disk (SplitQueue).
    */
   replayable?: boolean;
+  /** `doc` already serialised by its source (exactly JSON.stringify(doc)): the queue uses it as it is. */
+  json?: string;
 }
 
 /** Final outcomes. A document reaches exactly one of them; retries are not outcomes. */

@@ -65,7 +65,7 @@ export class BoundedQueue implements PollableQueue {
   constructor(private readonly maxDocs: number, private readonly maxBytes: number) {}
 
   push(env: Envelope): void {
-    const source = JSON.stringify(env.doc);
+    const source = env.json ?? JSON.stringify(env.doc);
     const bytes = Buffer.byteLength(source);
     this.items.push({ env: { index: env.index, id: env.id, ack: env.ack }, source, bytes });
     this.bytes += bytes;

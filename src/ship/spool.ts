@@ -142,7 +142,7 @@ export class DiskSpool implements PollableQueue {
       return;
     }
     if (this.failing !== undefined && this.pendingBytes >= this.heldMax) return this.overflow(env);
-    const head = Buffer.from(JSON.stringify([env.index, env.id]) + '\n' + JSON.stringify(env.doc));
+    const head = Buffer.from(JSON.stringify([env.index, env.id]) + '\n' + (env.json ?? JSON.stringify(env.doc)));
     const rec = Buffer.allocUnsafe(HEADER);
     rec.writeUInt32BE(head.length, 0);
     rec.writeUInt32BE(crc32(head), 4);
