@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * What travels from the collectors to the sink: an ECS document, where it goes, its deterministic
@@ -29,7 +29,8 @@ export interface AckToken {
 
 /** A short, stable id from the parts that identify a fact: 27 url-safe chars (sha1). */
 export function deterministicId(...parts: Array<string | number>): string {
-  return createHash('sha1').update(parts.join('\u0000')).digest('base64url');
+  // One-shot crypto.hash (Node >= 20.12): the same digest without a Hash object per id, ~3x faster.
+  return hash('sha1', parts.join('\u0000'), 'base64url');
 }
 
 /** `<type>-<dataset>-<namespace>`, dataset being e.g. "dockward.container". */
