@@ -306,10 +306,18 @@ export function parseTimestamp(text: string): { sec: number; nanos: number } {
   let i = dot + 1;
   while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
   const frac = text.slice(dot + 1, i);
-  const ms = Date.parse(text.slice(0, dot) + text.slice(i));
-  if (Number.isNaN(ms)) return { sec: 0, nanos: 0 };
-  return { sec: Math.floor(ms / 1000), nanos: Number((frac + '000000000').slice(0, 9)) };
+  // Lines come many to a second: the whole seconds are parsed once per second, not per line.
+  const whole = text.slice(0, dot) + text.slice(i);
+  if (whole !== lastWhole) {
+    const ms = Date.parse(whole);
+    lastSec = Number.isNaN(ms) ? NaN : Math.floor(ms / 1000);
+    lastWhole = whole;
+  }
+  if (Number.isNaN(lastSec)) return { sec: 0, nanos: 0 };
+  return { sec: lastSec, nanos: Number((frac + '000000000').slice(0, 9)) };
 }
+let lastWhole = '';
+let lastSec = NaN;
 
 /** The `since` argument of the logs and events APIs: "<seconds>.<nanoseconds>". */
 export function sinceArg(sec: number, nanos: number): string {

@@ -197,4 +197,9 @@ describe('timestamps', () => {
     assert.deepEqual(parseTimestamp('2026-11-28T16:05:43.25+02:00'), { sec: 1795874743, nanos: 250_000_000 });
     assert.equal(sinceArg(1795874743, 1), '1795874743.000000001');
   });
+
+  it('the seconds parsed once per second are right for each line, a bad one between them too', () => {
+    const seq = ['2026-11-28T14:05:43.1Z', '2026-11-28T14:05:43.2Z', 'not-a-time-at-all-x.5Z', '2026-11-28T14:05:43.3Z', '2026-11-28T14:05:44.1Z', '2026-11-28T16:05:44.1+02:00'];
+    assert.deepEqual(seq.map((t) => parseTimestamp(t).sec), [1795874743, 1795874743, 0, 1795874743, 1795874744, 1795874744]);
+  });
 });
