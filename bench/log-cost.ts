@@ -111,6 +111,7 @@ async function fluentBit(es: Client, bin: string, ns: string, logPath: string): 
     });
     return { name: 'Fluent Bit', lps: LINES / m.secs, cpuPer100k: (m.cpu / LINES) * 100_000, rssMb: m.rss };
   } finally {
+    await es.indices.delete({ index }).catch(() => undefined);
     p.kill('SIGTERM');
     await new Promise((r) => p.once('exit', r));
   }
@@ -118,7 +119,8 @@ async function fluentBit(es: Client, bin: string, ns: string, logPath: string): 
 
 /** Elasticsearch's own rate for documents like dockward's: bulk create, 1,600 a request, 2 in flight. */
 async function ceiling(es: Client, ns: string): Promise<Row> {
-  const index = `logs-dockward.ceiling-${ns}`;
+  // A plain index (deleted after), not a data stream: the minimal distribution cannot delete those.
+  const index = `dwbench-ceiling-${ns}`;
   const doc = (i: number) => ({ '@timestamp': new Date(Date.UTC(2026, 11, 3) + i).toISOString(), message: line(i), stream: 'stdout', event: { kind: 'event', dataset: 'dockward.ceiling' }, container: { id: 'c'.repeat(64), name: 'bench' }, data_stream: { type: 'logs', dataset: 'dockward.ceiling', namespace: ns } });
   const t0 = performance.now();
   let next = 0;
@@ -128,11 +130,21 @@ async function ceiling(es: Client, ns: string): Promise<Row> {
       next = Math.min(LINES, next + 1600);
       const body: unknown[] = [];
       for (let i = from; i < next; i++) body.push({ create: { _index: index, _id: `b${i}` } }, doc(i));
-      await es.bulk({ operations: body });
+      // A loaded test node answers 429 (its circuit breaker): again after a pause, as a shipper would.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await es.bulk({ operations: body });
+          if (!res.errors) break;
+        } catch (err) {
+          if ((err as { meta?: { statusCode?: number } }).meta?.statusCode !== 429 || attempt > 20) throw err;
+        }
+        await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      }
     }
   };
   await Promise.all([worker(), worker()]);
   while ((await count(es, index)) < LINES) await new Promise((r) => setTimeout(r, 100));
+  await es.indices.delete({ index }).catch(() => undefined);
   return { name: 'Elasticsearch bulk ceiling', lps: LINES / ((performance.now() - t0) / 1000), cpuPer100k: NaN, rssMb: NaN };
 }
 
