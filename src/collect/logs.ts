@@ -263,8 +263,6 @@ export class LogsCollector implements Collector {
     const bomb = labelTamper(meta);
     if (bomb) tamper?.(bomb);
     const last = position.last;
-    // Label lookup once per container, not per line.
-    const lines = { stdout: telemetry.linesRead.labels('stdout'), stderr: telemetry.linesRead.labels('stderr') };
     const build = logDocument(DATASET, container, this.base);
     const created = createdClock();
     return (line) => {
@@ -279,7 +277,7 @@ export class LogsCollector implements Collector {
       position.emitted++;
       const level = detectLevel(line.message);
       const flags = line.truncated ? (line.joined ? ['truncated', 'partial'] : ['truncated']) : line.joined ? ['partial'] : undefined;
-      lines[line.stream].inc();
+      telemetry.countLine(line.stream);
       // A line past the cap: the rest was dropped, so detection saw only its head (TamperSink groups the repeats).
       if (line.truncated) tamper?.({ container: meta.id, kind: 'log-flood', detail: `${line.stream} line of ${line.bytes} bytes cut at ${this.cfg.max_line_bytes}` });
       const { doc, json } = build({

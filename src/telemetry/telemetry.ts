@@ -32,7 +32,9 @@ export class Telemetry {
   /** Degradation reasons of components that keep running (reported by /health). */
   readonly health = new Health();
   private peak = 0;
-  private readonly readBy = new Map<string, Counter.Internal>();
+  /** Counts of the per-document counters, kept as numbers and added when the registry is read (collect). */
+  private readonly readBy = new Map<string, { dataset: string; n: number }>();
+  private readonly linesPending = { stdout: 0, stderr: 0 };
   /** Set by the sink: seconds since the oldest batch still waiting for Elasticsearch's answer was taken. */
   unackedSeconds: () => number = () => 0;
 
@@ -44,7 +46,12 @@ export class Telemetry {
     this.documents = new Counter({ name: 'dockward_documents_total', help: 'Documents by final outcome', labelNames: ['outcome'], registers: r });
     this.retries = new Counter({ name: 'dockward_documents_retried_total', help: 'Document sends to be retried', labelNames: ['reason'], registers: r });
     this.bulkRequests = new Counter({ name: 'dockward_bulk_requests_total', help: 'Bulk requests', labelNames: ['result'], registers: r });
-    this.linesRead = new Counter({ name: 'dockward_log_lines_read_total', help: 'Container log lines read', labelNames: ['stream'], registers: r });
+    // Per line and per document: prom-client hashes the labels on every inc, a profiled cost; these
+    // count as plain numbers and reach the counters whenever they are read (scrape, snapshot).
+    const lines = this.linesPending;
+    this.linesRead = new Counter({ name: 'dockward_log_lines_read_total', help: 'Container log lines read', labelNames: ['stream'], registers: r, collect() {
+      for (const stream of ['stdout', 'stderr'] as const) if (lines[stream]) { this.inc({ stream }, lines[stream]); lines[stream] = 0; }
+    } });
     this.engineEvents = new Counter({ name: 'dockward_engine_events_read_total', help: 'Engine events read', labelNames: ['type'], registers: r });
     this.queueDocs = new Gauge({ name: 'dockward_queue_documents', help: 'Documents waiting for the sink', registers: r });
     this.queueBytes = new Gauge({ name: 'dockward_queue_bytes', help: 'Bytes waiting for the sink', registers: r });
@@ -56,7 +63,10 @@ export class Telemetry {
     this.tamperReports = new Counter({ name: 'dockward_tamper_reports_total', help: 'Interference with dockward\'s inputs seen, by kind (before grouping)', labelNames: ['kind'], registers: r });
     this.alerts = new Counter({ name: 'dockward_alerts_total', help: 'Alert groups opened, by rule', labelNames: ['rule'], registers: r });
     this.internalLogErrors = new Counter({ name: 'dockward_internal_log_errors_total', help: 'Failures of shipping dockward\'s own log to Elasticsearch', registers: r });
-    this.documentsRead = new Counter({ name: 'dockward_documents_read_total', help: 'Documents the collectors read, by data stream dataset', labelNames: ['dataset'], registers: r });
+    const readBy = this.readBy;
+    this.documentsRead = new Counter({ name: 'dockward_documents_read_total', help: 'Documents the collectors read, by data stream dataset', labelNames: ['dataset'], registers: r, collect() {
+      for (const c of readBy.values()) if (c.n) { this.inc({ dataset: c.dataset }, c.n); c.n = 0; }
+    } });
     // Read when scraped (and by the heartbeat's snapshot), so a retry that never returns still shows its age.
     const self = this;
     this.unackedAge = new Gauge({ name: 'dockward_oldest_unacked_seconds', help: 'Age of the oldest bulk batch Elasticsearch has not answered yet (retries included)', registers: r, collect() { this.set(self.unackedSeconds()); } });
@@ -77,11 +87,13 @@ export class Telemetry {
   /** One document read by a collector, counted by the dataset of its data stream (`logs-<dataset>-<ns>`). */
   countRead(index: string): void {
     let c = this.readBy.get(index);
-    if (!c) {
-      c = this.documentsRead.labels(index.split('-')[1] ?? index);
-      this.readBy.set(index, c);
-    }
-    c.inc();
+    if (!c) this.readBy.set(index, (c = { dataset: index.split('-')[1] ?? index, n: 0 }));
+    c.n++;
+  }
+
+  /** One container log line read (dockward_log_lines_read_total{stream}). */
+  countLine(stream: 'stdout' | 'stderr'): void {
+    this.linesPending[stream]++;
   }
 
   event(name: string, level: 'error' | 'warn' | 'info' | 'debug', message: string, fields: Record<string, unknown> = {}): void {
