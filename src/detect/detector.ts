@@ -155,7 +155,7 @@ export class Detector {
         }
         if (hit) this.safely(rule, env, () => this.finding(rule, env));
       }
-      this.telemetry.ruleEvaluations.inc(rules.length);
+      this.telemetry.countRuleEvaluations(rules.length);
       if (kind === 'process' && this.options.onPadded) this.safely(undefined, env, () => this.padded(doc, env));
     });
     this.budget.spend(container, performance.now() - t0);

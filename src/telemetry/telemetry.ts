@@ -35,6 +35,7 @@ export class Telemetry {
   /** Counts of the per-document counters, kept as numbers and added when the registry is read (collect). */
   private readonly readBy = new Map<string, { dataset: string; n: number }>();
   private readonly linesPending = { stdout: 0, stderr: 0 };
+  private readonly evaluationsPending = { n: 0 };
   /** Set by the sink: seconds since the oldest batch still waiting for Elasticsearch's answer was taken. */
   unackedSeconds: () => number = () => 0;
 
@@ -57,7 +58,10 @@ export class Telemetry {
     this.queueBytes = new Gauge({ name: 'dockward_queue_bytes', help: 'Bytes waiting for the sink', registers: r });
     this.followedContainers = new Gauge({ name: 'dockward_followed_containers', help: 'Containers whose logs are followed', registers: r });
     this.queuePeakBytes = new Gauge({ name: 'dockward_queue_peak_bytes', help: 'Largest queue/spool size seen since start', registers: r });
-    this.ruleEvaluations = new Counter({ name: 'dockward_rule_evaluations_total', help: 'Rule evaluations', registers: r });
+    const evaluations = this.evaluationsPending;
+    this.ruleEvaluations = new Counter({ name: 'dockward_rule_evaluations_total', help: 'Rule evaluations', registers: r, collect() {
+      if (evaluations.n) { this.inc(evaluations.n); evaluations.n = 0; }
+    } });
     this.ruleMatches = new Counter({ name: 'dockward_rule_matches_total', help: 'Documents matched, by rule (before grouping)', labelNames: ['rule'], registers: r });
     this.detectSkipped = new Counter({ name: 'dockward_detect_skipped_total', help: 'Documents shipped without rule evaluation: their container was over detect.budget_per_container', registers: r });
     this.tamperReports = new Counter({ name: 'dockward_tamper_reports_total', help: 'Interference with dockward\'s inputs seen, by kind (before grouping)', labelNames: ['kind'], registers: r });
@@ -89,6 +93,11 @@ export class Telemetry {
     let c = this.readBy.get(index);
     if (!c) this.readBy.set(index, (c = { dataset: index.split('-')[1] ?? index, n: 0 }));
     c.n++;
+  }
+
+  /** Rules evaluated on one document (dockward_rule_evaluations_total). */
+  countRuleEvaluations(n: number): void {
+    this.evaluationsPending.n += n;
   }
 
   /** One container log line read (dockward_log_lines_read_total{stream}). */

@@ -20,8 +20,10 @@ describe('heartbeat shipper fields (dockward.shipper.*)', () => {
     for (let i = 0; i < 3; i++) t.countRead('logs-dockward.container-prod');
     t.countRead('logs-dockward.event-prod');
     t.countRead('metrics-dockward.stats-prod');
-    t.linesRead.inc({ stream: 'stdout' }, 2);
-    t.linesRead.inc({ stream: 'stderr' });
+    // The hot-path counts (plain numbers until the registry is read) beside a direct inc.
+    t.countLine('stdout');
+    t.linesRead.inc({ stream: 'stdout' });
+    t.countLine('stderr');
     t.engineEvents.inc({ type: 'container' });
     t.documents.inc({ outcome: 'acked' }, 4);
     t.documents.inc({ outcome: 'duplicate' });
@@ -34,8 +36,12 @@ describe('heartbeat shipper fields (dockward.shipper.*)', () => {
     assert.equal(a.interval_s, 30);
 
     t.countRead('logs-dockward.container-prod');
+    t.countLine('stdout');
     t.documents.inc({ outcome: 'dead_lettered' });
-    const b = shipperFields(await t.snapshot(), first, 1_500, queue) as Fields;
+    const second = await t.snapshot();
+    const b = shipperFields(second, first, 1_500, queue) as Fields;
+    assert.equal(b.read.log_lines, 1, 'counted once, not again at each read of the registry');
+    assert.equal(second['dockward_log_lines_read_total{stream=stdout}'], 3);
     assert.equal(b.read.documents, 1, 'only what happened since the previous beat');
     assert.equal(b.read.sources.container, 1);
     assert.equal(b.output.acked, 0);
