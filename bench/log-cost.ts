@@ -11,7 +11,7 @@
  *                        never committed): tail + docker (json) parser → es, create, 2 workers
  * Plus Elasticsearch's own ceiling for the same documents: the lines as built documents, bulk
  * `create` from this process with 2 requests in flight (the rate no shipper can pass here).
- *   npm run bench -- log-cost [lines=200000] [rounds=3]
+ *   npm run bench -- log-cost [lines=200000] [rounds=3] [sets=key=value,...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,8 @@ import { DockwardProcess } from '../test/support/dockward';
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1) ?? dflt);
 const LINES = arg('lines', 200_000);
 const ROUNDS = arg('rounds', 3);
+// Extra settings for every dockward run, for experiments: sets=queue.memory.max_docs=4800,...
+const EXTRA = process.argv.find((a) => a.startsWith('sets='))?.slice(5).split(',').filter(Boolean) ?? [];
 
 // Every collector but logs, from the schema's own list; detection and anomaly off.
 const LOGS_ONLY = [
@@ -65,7 +67,7 @@ async function measure(es: Client, index: string, n: number, pid: () => number, 
 }
 
 async function dockward(es: Client, name: string, ns: string, source: string, sets: string[]): Promise<Row> {
-  const dw = DockwardProcess.run({ namespace: ns, sets: [`collectors.logs.include_names=[${source}]`, ...sets] });
+  const dw = DockwardProcess.run({ namespace: ns, sets: [`collectors.logs.include_names=[${source}]`, ...sets, ...EXTRA] });
   try {
     const m = await measure(es, `logs-dockward.container-${ns}`, LINES, () => dw.pid, dw.alive);
     return { name, lps: LINES / m.secs, cpuPer100k: (m.cpu / LINES) * 100_000, rssMb: m.rss };

@@ -77,9 +77,24 @@ export function readContainer(pid: number): string | null | undefined {
  * `cgroupKnown` skips the cgroup when the caller just read it.
  */
 export function readProc(pid: number, bootMs: number | undefined, cgroupKnown?: string | null): ProcInfo {
+  const first = readOnce(pid, bootMs, cgroupKnown);
+  if (first.info.args === undefined || !first.changed) return first.info;
+  // The process exec'd again between reading its stat and its status (a shell's `exec`, setpriv
+  // or gosu handing over): the command line may be one image's, the name and exe another's. A
+  // benign entrypoint chain read so raised dockward-argv0-masquerade. Read again, once; still
+  // moving, the command line is not trusted (as in the exit race).
+  const second = readOnce(pid, bootMs, cgroupKnown);
+  if (second.changed) second.info.args = undefined;
+  return second.info;
+}
+
+function readOnce(pid: number, bootMs: number | undefined, cgroupKnown?: string | null): { info: ProcInfo; changed: boolean } {
   const info: ProcInfo = {};
+  // stat before the command line and again after the rest: its comm changes with an exec. (Not
+  // status's Name, which escapes what a container may put in a name: a tab would read as a change.)
+  const stat = readProcFile(`/proc/${pid}/stat`);
   const cmdline = readProcFile(`/proc/${pid}/cmdline`);
-  if (cmdline === undefined) return info; // gone (the exit race): the other files are gone too
+  if (cmdline === undefined) return { info, changed: false }; // gone (the exit race): the other files are gone too
   if (cmdline.length > 0) {
     const end = cmdline.endsWith('\0') ? cmdline.length - 1 : cmdline.length;
     info.args = boundArgs(cmdline.slice(0, end).split('\0'));
@@ -89,13 +104,13 @@ export function readProc(pid: number, bootMs: number | undefined, cgroupKnown?: 
     const cg = readProcFile(`/proc/${pid}/cgroup`);
     if (cg !== undefined) info.container = containerFromCgroup(cg);
   }
-  const status = readProcFile(`/proc/${pid}/status`);
-  if (status !== undefined) parseStatus(status, info);
-  const stat = readProcFile(`/proc/${pid}/stat`);
   if (stat !== undefined && bootMs !== undefined) info.start = startMs(stat, bootMs);
   info.exe = link(`/proc/${pid}/exe`);
   info.cwd = link(`/proc/${pid}/cwd`);
-  return info;
+  const status = readProcFile(`/proc/${pid}/status`);
+  if (status !== undefined) parseStatus(status, info);
+  const after = stat === undefined ? undefined : readProcFile(`/proc/${pid}/stat`);
+  return { info, changed: stat !== undefined && after !== undefined && commFromStat(stat) !== commFromStat(after) };
 }
 
 export function parseStatus(text: string, into: ProcInfo): void {
