@@ -143,6 +143,8 @@ function consistent(p: ProcView, name: string, ex: string): boolean {
  * - 'masquerade': no (`exec -a nginx nc …`, a miner started as "[kworker/0:1]").
  * Only meaningful for argv as it was at the exec: a process may retitle itself later (see callers).
  */
+const RUNC_STAGE = /^runc:\[[0-2]:(PARENT|CHILD|INIT)\]$/;
+
 export function argv0Verdict(args: string[] | undefined, name: string | undefined, exe: string | undefined): Argv0Verdict | undefined {
   const t = args?.[0];
   if (!t || !name || isMultiCall(exe)) return undefined;
@@ -151,6 +153,9 @@ export function argv0Verdict(args: string[] | undefined, name: string | undefine
   if (said.some((a) => exact(a, name) || a === ex)) return undefined;
   if (t.startsWith('-') && LOGIN_NAMES.has(argvName(t)) && (SHELLS.has(name) || (ex !== undefined && SHELLS.has(ex)))) return undefined;
   if (t.startsWith('/') && scriptNames(args).some((n) => exact(n, name))) return undefined;
+  // The runtime entering a container: runc renames its stages by prctl (nsexec's runc:[0:PARENT],
+  // [1:CHILD], [2:INIT]) and re-execs itself from a cloned binary whose exe reads "/" in the container.
+  if (argvName(t) === 'runc' && args?.[1] === 'init' && args.length === 2 && RUNC_STAGE.test(name)) return undefined;
   if (said.some((a) => loose(a, name) || (ex !== undefined && loose(a, ex)))) return 'variant';
   return 'masquerade';
 }

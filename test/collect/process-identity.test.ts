@@ -62,6 +62,12 @@ describe('process identity: the kernel names the program, argv[0] does not (revi
     }
   });
 
+  it('runc entering a container (its stages renamed by prctl, its cloned binary\'s exe "/") is no masquerade; a look-alike is', () => {
+    for (const stage of ['runc:[0:PARENT]', 'runc:[1:CHILD]', 'runc:[2:INIT]']) assert.equal(atExec({ args: ['runc', 'init'], comm: stage, exe: '/' }).verdict, undefined, stage);
+    assert.equal(atExec({ args: ['runc', 'init', '-e', '/bin/sh'], comm: 'runc:[0:PARENT]', exe: '/' }).verdict, 'masquerade', 'more than runc init');
+    assert.equal(atExec({ args: ['runc', 'init'], comm: 'nc', exe: '/usr/bin/nc.traditional' }).verdict, 'masquerade', 'another program calling itself runc');
+  });
+
   it('a later read distrusts a comm the process rewrote (row 19: echo -n nginx > /proc/$$/comm)', () => {
     const p = { args: ['bash'], comm: 'nginx', exe: '/usr/bin/bash' };
     assert.equal(processName(p, 'exec'), 'nginx', 'at the exec, comm is the kernel\'s');
