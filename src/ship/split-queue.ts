@@ -2,7 +2,7 @@ import type { Envelope } from './envelope';
 import type { DocumentQueue, PollableQueue, Queued } from './queue';
 
 /**
- * Durability paid only where it buys something (queue.type disk, queue.disk.replayable: memory):
+ * Durability paid only where it buys something (queue.type disk, queue.replayable: memory):
  * a document its source can read again (`replayable`: container logs, whose cursor moves only on
  * Elasticsearch's acknowledgement) goes through memory; everything else (engine and kernel events,
  * stats, alerts, signals: nothing replays them) through the disk spool. A crash loses only what

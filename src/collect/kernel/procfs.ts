@@ -79,7 +79,7 @@ export function readContainer(pid: number): string | null | undefined {
 export function readProc(pid: number, bootMs: number | undefined, cgroupKnown?: string | null): ProcInfo {
   const first = readOnce(pid, bootMs, cgroupKnown);
   if (first.info.args === undefined || !first.changed) return first.info;
-  // The process exec'd again between reading its stat and its status (a shell's `exec`, setpriv
+  // The process exec'd again between the two reads of its stat (a shell's `exec`, setpriv
   // or gosu handing over): the command line may be one image's, the name and exe another's. A
   // benign entrypoint chain read so raised dockward-argv0-masquerade. Read again, once; still
   // moving, the command line is not trusted (as in the exit race).
