@@ -60,8 +60,8 @@ interface Counters {
 export class SignalAccumulator {
   private counters: Counters = empty();
   private prev: { ms: number; read: number; write: number } | undefined;
-  /** The last interval's log lines and length: see `log_lines` in fromStats. */
-  private lastLog = { lines: 0, secs: 0 };
+  /** The last interval's counts and length: see `log_lines` in fromStats. */
+  private last = { lines: 0, starts: 0, execs: 0, secs: 0 };
 
   countProcess(doc: Doc): void {
     const ev = doc.event as { type?: string[]; provider?: string; action?: string } | undefined;
@@ -106,19 +106,22 @@ export class SignalAccumulator {
     if (!prev || !(ms > prev.ms)) return undefined;
     const secs = (ms - prev.ms) / 1000;
     const perMin = 60 / secs;
+    // Over this interval and the one before: log lines and process starts come on streams of
+    // their own, so one a little late falls into the next interval (1 line/s read as 0, then 4
+    // per 2 s; CI at cfdb1a7: a start a second read as 88 a minute, "beyond every value seen");
+    // two intervals together keep the rate, a burst still stands out.
+    const l = this.last;
+    const both = (n: number, before: number) => ((n + before) * 60) / (secs + l.secs);
     const v: Vector = {
-      process_starts: c.processStarts * perMin,
-      exec_sessions: c.execSessions * perMin,
-      // Over this interval and the one before: log lines come on their own stream, so a line a
-      // little late falls into the next interval (1 line/s read as 0, then 4 per 2 s: a false
-      // extreme); two intervals together keep the rate, a burst still stands out.
-      log_lines: ((c.logLines + this.lastLog.lines) * 60) / (secs + this.lastLog.secs),
+      process_starts: both(c.processStarts, l.starts),
+      exec_sessions: both(c.execSessions, l.execs),
+      log_lines: both(c.logLines, l.lines),
       stderr_share: c.logLines ? (100 * c.stderrLines) / c.logLines : 0,
       new_files: c.newFiles * perMin,
       disk_read: Math.max(0, read - prev.read) / secs / 1024,
       disk_write: Math.max(0, write - prev.write) / secs / 1024,
     };
-    this.lastLog = { lines: c.logLines, secs };
+    this.last = { lines: c.logLines, starts: c.processStarts, execs: c.execSessions, secs };
     if (d?.cpu?.pct !== undefined) v.cpu = d.cpu.pct;
     if (d?.memory?.usage?.bytes !== undefined) v.memory = d.memory.usage.bytes / 2 ** 20;
     if (d?.network?.rx?.rate !== undefined) v.network_rx = d.network.rx.rate / 1024;

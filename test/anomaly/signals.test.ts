@@ -98,9 +98,22 @@ describe('anomaly signals: process starts', () => {
     a.countProcess(proc('kernel', { resync: true }));
     a.countProcess({ ...proc('kernel'), event: { type: ['end'], provider: 'kernel' } });
     const v = a.fromStats(stats(1));
-    // in a 10 s interval: two starts and one exec session, per minute
+    // in the first 10 s interval (none before it): two starts and one exec session, per minute
     assert.equal(v?.process_starts, 12);
     assert.equal(v?.exec_sessions, 6);
+  });
+
+  it('a start a second, some read an interval late, keeps its rate (CI at cfdb1a7 read 88 a minute); a burst still stands out', () => {
+    const a = new SignalAccumulator();
+    a.fromStats(stats(0));
+    const rates: number[] = [];
+    // 10 starts per 10 s interval; the third interval's last start is counted in the fourth
+    for (const [i, n] of [[1, 10], [2, 10], [3, 9], [4, 11], [5, 10], [6, 40]] as const) {
+      for (let k = 0; k < n; k++) a.countProcess(proc('kernel'));
+      rates.push(a.fromStats(stats(i))!.process_starts!);
+    }
+    assert.deepEqual(rates.slice(0, 5), [60, 60, 57, 60, 63]);
+    assert.ok(rates[5] >= 150, `a burst of 40 starts in 10 s: ${rates[5]} a minute`);
   });
 });
 
