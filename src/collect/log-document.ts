@@ -40,11 +40,11 @@ export function logDocument(dataset: string, container: Record<string, unknown>,
 }
 
 /** event.created for lines read in the same millisecond: one Date and one ISO string per millisecond, not per line. */
-export function createdClock(): () => string {
+export function createdClock(clock: () => number = Date.now): () => string {
   let ms = -1;
   let iso = '';
   return () => {
-    const now = Date.now();
+    const now = clock();
     if (now !== ms) {
       ms = now;
       iso = new Date(now).toISOString();

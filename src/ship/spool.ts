@@ -198,40 +198,34 @@ export class DiskSpool implements PollableQueue {
   /** Woken by the next write (or close); what was written before is for poll to find. */
   whenReadable(): Promise<void> {
     if (this.closed || this.pendingTokens.length > 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const wake = () => {
-        this.takers.delete(wake);
-        resolve();
-      };
-      this.takers.add(wake);
-    });
+    return this.nextWrite();
   }
 
   async take(maxDocs: number, maxBytes: number, lingerMs: number): Promise<Queued[]> {
-    this.flush();
     const out: Queued[] = [];
     let bytes = 0;
     const deadline = Date.now() + lingerMs;
     for (;;) {
-      while (out.length < maxDocs && bytes < maxBytes) {
-        const q = this.readOne();
-        if (!q) break;
+      for (const q of this.poll(maxDocs - out.length, maxBytes - bytes)) {
         out.push(q);
         bytes += q.bytes;
       }
       if (out.length >= maxDocs || bytes >= maxBytes || this.closed) return out;
       const left = out.length ? deadline - Date.now() : Infinity;
       if (left <= 0) return out;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.takers.delete(wake);
-          resolve();
-        };
-        this.takers.add(wake);
-        if (Number.isFinite(left)) setTimeout(wake, left);
-      });
-      this.flush();
+      await this.nextWrite(Number.isFinite(left) ? left : undefined);
     }
+  }
+
+  private nextWrite(timeoutMs?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.takers.delete(wake);
+        resolve();
+      };
+      this.takers.add(wake);
+      if (timeoutMs !== undefined) setTimeout(wake, timeoutMs);
+    });
   }
 
   close(): void {
