@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: the stand-ins must be in require's cache before any dependency loads.
+import '../lazy-deps';
 import { Command } from 'commander';
 import { VERSION } from '../version';
 import { SETUP_STEPS } from '../setup/steps';

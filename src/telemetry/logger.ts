@@ -1,5 +1,4 @@
 import winston from 'winston';
-import { ecsFormat } from '@elastic/ecs-winston-format';
 import { z } from 'zod';
 import { esLogConfig } from './es-log-transport';
 
@@ -14,11 +13,19 @@ export const loggingConfig = z
   .prefault({});
 export type LoggingConfig = z.output<typeof loggingConfig>;
 
+/**
+ * Loaded only for the ecs format: the package loads the Elastic APM agent (about 20 MB resident)
+ * at import, to ask whether it runs.
+ */
+function ecsFormat(): typeof import('@elastic/ecs-winston-format').ecsFormat {
+  return (require('@elastic/ecs-winston-format') as typeof import('@elastic/ecs-winston-format')).ecsFormat;
+}
+
 /** dockward's own log goes to stderr, so stdout stays free for command output. */
 export function createLogger(cfg: LoggingConfig): winston.Logger {
   const format =
     cfg.format === 'ecs'
-      ? ecsFormat({ convertErr: true })
+      ? ecsFormat()({ convertErr: true })
       : winston.format.combine(
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
           winston.format.printf(({ timestamp, level, message, ...rest }) => {
