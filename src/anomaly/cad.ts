@@ -14,48 +14,15 @@
  *   is skipped while no new context is pending) because it shapes the published scores.
  * - Memory: contexts only grow in the original. `maxContexts` caps them; past the cap no new
  *   context is learned (the novelty term then reads 0) — the bound a long-lived daemon needs.
- *   Contexts are kept as typed columns, not as tuples: a daemon holds tens of thousands per
- *   container (bench/anomaly-cost.ts). (A left semi-context's few contexts stay in a Map: measured,
- *   a Map of one entry takes less than two pushed arrays, which reserve room for 17 each.)
+ *   Contexts and semi-contexts are kept as typed columns (cad-tables.ts), not as tuples, objects
+ *   and Maps: a daemon holds tens of thousands per container (bench/anomaly-cost.ts).
  */
+import { ContextTable, NEURON_BASE, SemiTable } from './cad-tables';
 
-/** `contexts`: right semi-context id → context id, in the order they were learned. */
-interface LeftSemi { id: number; facts: number[]; len: number; crossed: number; contexts: Map<number, number> }
-interface RightSemi { id: number; facts: number[]; len: number; crossed: number }
+
 /** count, zero-level flag, left semi id, right semi id */
 type Context = [number, number, number, number];
 type FactPair = [number[], number[]];
-
-const NEURON_BASE = 2 ** 31;
-
-/** Every context's count, zero-level flag, left and right semi-context ids, as columns. */
-class ContextTable {
-  count = new Float64Array(64);
-  zero = new Uint8Array(64);
-  left = new Int32Array(64);
-  right = new Int32Array(64);
-  length = 0;
-
-  push(zero: number, left: number, right: number, count = 0): number {
-    if (this.length === this.count.length) this.grow();
-    const id = this.length++;
-    this.count[id] = count;
-    this.zero[id] = zero;
-    this.left[id] = left;
-    this.right[id] = right;
-    return id;
-  }
-
-  private grow(): void {
-    // by a quarter, not doubling: a table stays near its cap of thousands for the process's life
-    const n = Math.ceil(this.count.length * 1.25);
-    const widen = <T extends Float64Array | Uint8Array | Int32Array>(a: T, b: T): T => (b.set(a), b);
-    this.count = widen(this.count, new Float64Array(n));
-    this.zero = widen(this.zero, new Uint8Array(n));
-    this.left = widen(this.left, new Int32Array(n));
-    this.right = widen(this.right, new Int32Array(n));
-  }
-}
 
 export interface CadState {
   left: Array<[number[], Array<[number, number]>]>;
@@ -66,39 +33,28 @@ export interface CadState {
 }
 
 export class ContextOperator {
-  private readonly factsDics: [Map<number, LeftSemi[]>, Map<number, RightSemi[]>] = [new Map(), new Map()];
-  private readonly semiKeys: [Map<string, number>, Map<string, number>] = [new Map(), new Map()];
-  readonly leftSemis: LeftSemi[] = [];
-  readonly rightSemis: RightSemi[] = [];
-  private crossed: [LeftSemi[], RightSemi[]] = [[], []];
+  private readonly left = new SemiTable();
+  private readonly right = new SemiTable();
+  private crossedLeft: number[] = [];
+  private leftInput: ReadonlySet<number> = new Set();
+  private rightInput: ReadonlySet<number> = new Set();
   readonly contexts = new ContextTable();
   private newContextID = 0;
 
   constructor(private readonly maxLeftLen: number, private readonly maxContexts: number) {}
 
-  private leftSemi(facts: number[]): number {
-    const key = facts.join(',');
-    let id = this.semiKeys[0].get(key);
-    if (id === undefined) {
-      id = this.leftSemis.length;
-      this.semiKeys[0].set(key, id);
-      const semi: LeftSemi = { id, facts: [], len: facts.length, crossed: 0, contexts: new Map() };
-      this.leftSemis.push(semi);
-      for (const f of facts) push(this.factsDics[0], f, semi);
-    }
-    return id;
+  /** The context of left semi `l` and right semi `r`, or -1. */
+  private contextOf(l: number, r: number): number {
+    const ctx = this.contexts;
+    for (let c = this.left.head[l]; c >= 0; c = ctx.next[c]) if (ctx.right[c] === r) return c;
+    return -1;
   }
 
-  private rightSemi(facts: number[]): number {
-    const key = facts.join(',');
-    let id = this.semiKeys[1].get(key);
-    if (id === undefined) {
-      id = this.rightSemis.length;
-      this.semiKeys[1].set(key, id);
-      const semi: RightSemi = { id, facts: [], len: facts.length, crossed: 0 };
-      this.rightSemis.push(semi);
-      for (const f of facts) push(this.factsDics[1], f, semi);
-    }
+  private learn(zero: number, l: number, r: number, count = 0): number {
+    const id = this.contexts.push(zero, l, r, count);
+    if (this.left.tail[l] < 0) this.left.head[l] = id;
+    else this.contexts.next[this.left.tail[l]] = id;
+    this.left.tail[l] = id;
     return id;
   }
 
@@ -110,13 +66,11 @@ export class ContextOperator {
         if (zeroLevel) return false;
         continue;
       }
-      const l = this.leftSemi(lf);
-      const r = this.rightSemi(rf);
-      const semi = this.leftSemis[l];
-      const known = semi.contexts.get(r);
-      if (known === undefined) {
-        const id = this.contexts.push(zeroLevel ? 1 : 0, l, r);
-        semi.contexts.set(r, id);
+      const l = this.left.add(lf);
+      const r = this.right.add(rf);
+      const known = this.contextOf(l, r);
+      if (known < 0) {
+        const id = this.learn(zeroLevel ? 1 : 0, l, r);
         added++;
         if (zeroLevel) {
           this.newContextID = id;
@@ -131,33 +85,22 @@ export class ContextOperator {
   }
 
   private exists(lf: number[], rf: number[]): boolean {
-    const l = this.semiKeys[0].get(lf.join(','));
-    const r = this.semiKeys[1].get(rf.join(','));
-    return l !== undefined && r !== undefined && this.leftSemis[l].contexts.has(r);
+    const l = this.left.find(lf);
+    const r = l < 0 ? -1 : this.right.find(rf);
+    return r >= 0 && this.contextOf(l, r) >= 0;
   }
 
   /** Marks which facts of each semi-context are present in `facts`. */
   cross(side: 0 | 1, facts: readonly number[]): void {
-    for (const s of this.crossed[side]) {
-      s.facts = [];
-      s.crossed = 0;
-    }
     // Only semi-contexts holding one of the facts can be crossed; visiting them in id order keeps
     // the original's order (it scanned every semi-context, which made a step O(memory)).
-    const touched: Array<LeftSemi | RightSemi> = [];
-    for (const f of facts) {
-      const semis = this.factsDics[side].get(f);
-      if (semis) {
-        for (const s of semis) {
-          if (s.facts.length === 0) touched.push(s);
-          s.facts.push(f);
-        }
-      }
+    if (side === 0) {
+      this.crossedLeft = this.left.cross(facts);
+      this.leftInput = new Set(facts);
+    } else {
+      this.right.cross(facts);
+      this.rightInput = new Set(facts);
     }
-    touched.sort((a, b) => a.id - b.id);
-    for (const s of touched) s.crossed = s.facts.length;
-    if (side === 0) this.crossed[0] = touched as LeftSemi[];
-    else this.crossed[1] = touched as RightSemi[];
   }
 
   updateContextsAndGetActive(newContextFlag: boolean): { active: number[]; selected: number; potential: FactPair[] } {
@@ -165,22 +108,26 @@ export class ContextOperator {
     const potential: FactPair[] = [];
     let selected = 0;
     const ctx = this.contexts;
-    for (const left of this.crossed[0]) {
-      for (const [rightId, contextId] of left.contexts) {
-        if (this.newContextID === contextId) continue;
-        const right = this.rightSemis[rightId];
-        if (left.len === left.crossed) {
+    const { left, right } = this;
+    for (const l of this.crossedLeft) {
+      const lCrossed = left.crossed[l];
+      const whole = left.size(l) === lCrossed;
+      for (let c = left.head[l]; c >= 0; c = ctx.next[c]) {
+        if (this.newContextID === c) continue;
+        const r = ctx.right[c];
+        const rCrossed = right.crossed[r];
+        if (whole) {
           selected++;
-          if (right.crossed > 0) {
-            if (right.len === right.crossed) {
-              ctx.count[contextId]++;
-              active.push(contextId);
-            } else if (ctx.zero[contextId] && newContextFlag && left.crossed <= this.maxLeftLen) {
-              potential.push([left.facts.slice(), right.facts.slice()]);
+          if (rCrossed > 0) {
+            if (right.size(r) === rCrossed) {
+              ctx.count[c]++;
+              active.push(c);
+            } else if (ctx.zero[c] && newContextFlag && lCrossed <= this.maxLeftLen) {
+              potential.push([left.crossedFacts(l, this.leftInput), right.crossedFacts(r, this.rightInput)]);
             }
           }
-        } else if (ctx.zero[contextId] && newContextFlag && right.crossed > 0 && left.crossed <= this.maxLeftLen) {
-          potential.push([left.facts.slice(), right.facts.slice()]);
+        } else if (ctx.zero[c] && newContextFlag && rCrossed > 0 && lCrossed <= this.maxLeftLen) {
+          potential.push([left.crossedFacts(l, this.leftInput), right.crossedFacts(r, this.rightInput)]);
         }
       }
     }
@@ -189,33 +136,26 @@ export class ContextOperator {
   }
 
   snapshot(): Pick<CadState, 'left' | 'right' | 'contexts'> {
-    // A left semi-context's own fact list is recovered from the index, so only ids are kept.
-    const leftFacts = new Map<LeftSemi, number[]>();
-    for (const [f, semis] of this.factsDics[0]) for (const s of semis) push(leftFacts, s, f);
-    const rightFacts = new Map<RightSemi, number[]>();
-    for (const [f, semis] of this.factsDics[1]) for (const s of semis) push(rightFacts, s, f);
     const c = this.contexts;
+    const lists = (l: number): Array<[number, number]> => {
+      const out: Array<[number, number]> = [];
+      for (let i = this.left.head[l]; i >= 0; i = c.next[i]) out.push([c.right[i], i]);
+      return out;
+    };
     return {
-      left: this.leftSemis.map((s) => [(leftFacts.get(s) ?? []).sort((a, b) => a - b), [...s.contexts]]),
-      right: this.rightSemis.map((s) => (rightFacts.get(s) ?? []).sort((a, b) => a - b)),
+      left: Array.from({ length: this.left.length }, (_, l) => [this.left.facts(l).sort((a, b) => a - b), lists(l)]),
+      right: Array.from({ length: this.right.length }, (_, r) => this.right.facts(r).sort((a, b) => a - b)),
       contexts: Array.from({ length: c.length }, (_, i): Context => [c.count[i], c.zero[i], c.left[i], c.right[i]]),
     };
   }
 
   restore(s: Pick<CadState, 'left' | 'right' | 'contexts'>): void {
-    for (const [facts, ctxs] of s.left) {
-      const id = this.leftSemi(facts);
-      for (const [r, c] of ctxs) this.leftSemis[id].contexts.set(r, c);
-    }
-    for (const facts of s.right) this.rightSemi(facts);
-    for (const [count, zero, l, r] of s.contexts) this.contexts.push(zero, l, r, count);
+    for (const [facts] of s.left) this.left.add(facts);
+    for (const facts of s.right) this.right.add(facts);
+    // A left semi-context's contexts are in learning order, which is id order: the lists are
+    // rebuilt from the table (the saved lists say the same, and cannot form a cycle this way).
+    for (const [count, zero, l, r] of s.contexts) this.learn(zero, l, r, count);
   }
-}
-
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
-  const l = m.get(k);
-  if (l) l.push(v);
-  else m.set(k, [v]);
 }
 
 export interface CadOptions {
