@@ -32,6 +32,12 @@ export class ModelStore {
   // Maps: container ids come from the engine, but image names come from whoever ran the container
   private containers = new Map<string, { image: string; model: unknown }>();
   private images = new Map<string, unknown>();
+  /**
+   * Containers whose own model the file holds. `containers` keeps only the models not yet taken
+   * by a live container (a restored one lives in its model, and is written from it): holding a
+   * second copy of every live model between saves doubled the anomaly detector's memory.
+   */
+  private readonly saved = new Set<string>();
   private dropped = 0;
   /** When the loaded file was written (ms), or -Infinity: models in it have seen everything before. */
   savedAtMs = -Infinity;
@@ -53,6 +59,7 @@ export class ModelStore {
     if (!r.success) return this.reject(zodReason(r.error));
     const d = data as { containers?: Record<string, { image: string; model: unknown }>; images?: Record<string, unknown> };
     this.containers = new Map(Object.entries(d.containers ?? {}));
+    for (const id of this.containers.keys()) this.saved.add(id);
     this.images = new Map(Object.entries(d.images ?? {}));
     return { containers: this.containers.size, images: this.images.size };
   }
@@ -69,8 +76,10 @@ export class ModelStore {
   lookup(containerId: string, image: string): { model: ModelState; from: 'container' | 'image' } | undefined {
     const own = this.containers.get(containerId);
     if (own) {
-      if (this.usable(own.model, `container ${containerId}`)) return { model: own.model, from: 'container' };
+      // Taken: from now on the live model is the one saved.
       this.containers.delete(containerId);
+      if (this.usable(own.model, `container ${containerId}`)) return { model: own.model, from: 'container' };
+      this.saved.delete(containerId);
     }
     const img = this.images.get(image);
     if (img === undefined) return undefined;
@@ -95,17 +104,18 @@ export class ModelStore {
 
   /** Whether the file holds this container's own model (not yet looked up and dropped). */
   has(containerId: string): boolean {
-    return this.containers.has(containerId);
+    return this.saved.has(containerId);
   }
 
   /** A destroyed container's own model goes; its image's baseline stays. */
   forget(containerId: string): void {
     this.containers.delete(containerId);
+    this.saved.delete(containerId);
   }
 
   /**
    * Writes the live models over the saved ones (saved containers not seen yet this run — stopped
-   * ones — are kept). An image keeps the model with the most samples among its calm containers.
+   * ones — are kept); every container in `live` is written by its caller again next time. An image keeps the model with the most samples among its calm containers.
    * Throws when the file cannot be written (the caller says so and tries again on schedule).
    */
   save(live: Array<{ id: string; image: string; model: ModelState; calm: boolean }>): void {
@@ -118,9 +128,13 @@ export class ModelStore {
       // a container under way of an anomaly must not become its image's norm
       if (c.calm && c.model.samples >= knownSamples) images.set(c.image, c.model);
     }
-    this.containers = containers;
-    this.images = images;
     privateDir(dirname(this.file));
     writeStateFile(this.file, JSON.stringify({ version: 1, containers: Object.fromEntries(containers), images: Object.fromEntries(images) }));
+    for (const c of live) {
+      containers.delete(c.id);
+      this.saved.add(c.id);
+    }
+    this.containers = containers;
+    this.images = images;
   }
 }

@@ -118,3 +118,33 @@ describe('anomaly baselines on disk are untrusted input', () => {
     assert.equal(again.lookup('c9', '__proto__')?.from, 'image');
   });
 });
+
+describe('anomaly baselines between saves', () => {
+  it('the store keeps no copy of a live model: neither the one it restored nor the one it saved', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const restored = trained();
+    const { store, dir } = storeWith({ version: 1, containers: { c1: { image: 'nginx', model: restored }, c2: { image: 'redis', model: trained(40) } } });
+    store.load();
+    let taken: ModelState | undefined = store.lookup('c1', 'nginx')!.model;
+    const takenRef = new WeakRef(taken);
+    taken = undefined;
+    let snapshot: ModelState | undefined = trained(160);
+    const savedRef = new WeakRef(snapshot);
+    // not calm: it must not become the image's baseline (that copy is kept, one per image)
+    store.save([{ id: 'c1', image: 'nginx', model: snapshot, calm: false }]);
+    snapshot = undefined;
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(takenRef.deref(), undefined, 'the restored model is still held');
+    assert.equal(savedRef.deref(), undefined, 'the saved snapshot is still held');
+    // what the file says is unchanged: c1 as saved, c2 (not live) kept, and a replayed start is recognised
+    assert.equal(store.has('c1'), true);
+    const again = new ModelStore(join(dir, 'anomaly-models.json'), quiet());
+    assert.deepEqual(again.load(), { containers: 2, images: 0 });
+    assert.equal(again.lookup('c1', 'nginx')?.model.samples, 160);
+    assert.equal(again.lookup('c2', 'redis')?.model.samples, 40);
+  });
+});
