@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { zodReason } from '../state/state-file';
+import { NEURON_BASE } from './cad-tables';
 
 /** Far above what max_contexts allows: a bound on what one restore can allocate. */
 const MAX_ROWS = 1_000_000;
@@ -22,7 +23,8 @@ const levelState = z.object({ mean: z.number(), variance: z.number().min(0), n: 
 
 function isFacts(v: unknown): v is number[] {
   if (!Array.isArray(v) || v.length > MAX_FACTS) return false;
-  for (const f of v) if (!Number.isInteger(f) || f < 0 || f > 2 ** 32) return false;
+  // Facts from 2^31 on name contexts (cad-tables.ts indexes them by id): no more than the rows.
+  for (const f of v) if (!Number.isInteger(f) || f < 0 || f >= NEURON_BASE + MAX_ROWS) return false;
   return true;
 }
 

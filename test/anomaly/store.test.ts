@@ -58,6 +58,8 @@ describe('anomaly baselines on disk are untrusted input', () => {
     ['empty core and level', (s) => ({ ...s, signals: { cpu: { core: {}, level: {} } } })],
     ['a level with a string mean', (s) => ({ ...s, signals: { ...s.signals, cpu: { ...s.signals.cpu!, level: { mean: 'x', variance: 0, n: 1 } } } })],
     ['a context pointing past the tables', (s) => { s.signals.cpu!.core.parts[0].cad.cad.contexts[0][2] = 99_999; return s; }],
+    // CAD indexes context facts by id: this one would size an index of 2^31 entries (8 GiB)
+    ['a fact naming a context far past any table', (s) => { s.signals.cpu!.core.parts[0].cad.cad.right[0] = [2 ** 32 - 1]; return s; }],
     ['two left semi-contexts with the same facts', (s) => { const l = s.signals.cpu!.core.parts[0].cad.cad.left; l.push(l[0]); return s; }],
     ['a likelihood with sd 0', (s) => { s.signals.cpu!.core.parts[0].likelihood.sd = 0; return s; }],
     ['a number instead of a model', () => 42],
