@@ -158,7 +158,7 @@ export class Pipeline {
     this.rules?.stop();
     await this.within('the engine event stream', this.events.stop(), timeoutMs);
     await Promise.all(this.collectors.map((c) => this.within(`the ${c.name} collector`, c.stop(), timeoutMs)));
-    this.anomaly?.stop();
+    if (this.anomaly) await this.within('the anomaly baselines', this.anomaly.stop(), timeoutMs);
     this.detector?.flush();
     this.risk?.stop();
     // Audit documents of actions under way go into the queue before the sink drains it.

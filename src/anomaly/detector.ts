@@ -6,7 +6,6 @@
  * the rule detector's grouping (first alert at once, one summary per window).
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { baseFields } from '../enrich/ecs';
 import { deterministicId, streamName, type Envelope } from '../ship/envelope';
@@ -36,7 +35,7 @@ export const anomalyConfig = z
      * running baseline, which never saw a start
      */
     settle: z.number().int().min(0).default(3),
-    /** when learned baselines are written to <state_dir>/anomaly-models.json (also at shutdown) */
+    /** when learned baselines are written to <state_dir>/anomaly-models/ (also at shutdown) */
     persist_schedule: z
       .string()
       .refine((v) => cron.validate(v), 'not a valid cron expression (six fields with seconds, or five)')
@@ -79,7 +78,7 @@ export class AnomalyDetector {
     private readonly raise: (env: Envelope) => void,
     private readonly telemetry: Telemetry,
   ) {
-    this.store = new ModelStore(join(stateDir, 'anomaly-models.json'), telemetry);
+    this.store = new ModelStore(stateDir, telemetry);
     this.index = streamName('metrics', ANOMALY_DATASET, namespace);
     this.base = baseFields('metrics', ANOMALY_DATASET, namespace);
   }
@@ -91,9 +90,10 @@ export class AnomalyDetector {
     this.task = cron.schedule(this.cfg.persist_schedule, () => this.persist(), { noOverlap: true, name: 'dockward-anomaly-persist' });
   }
 
-  stop(): void {
+  /** Stops the schedule and writes what learned since the last save. */
+  stop(): Promise<void> {
     void this.task?.stop();
-    this.persist();
+    return this.persist();
   }
 
   /**
@@ -101,9 +101,10 @@ export class AnomalyDetector {
    * restart of dockward that the saved baseline already lived through is no start-up to settle.
    */
   started(containerId: string, atMs = Infinity): void {
-    // Whether or not its first document came first: savedAtMs is the loaded file's, so no start of
-    // this run is before it.
-    if (atMs <= this.store.savedAtMs && this.store.has(containerId)) return;
+    // Whether or not its first document came first: savedAt is the file's time at load, so no start
+    // of this run is before it.
+    const savedAt = this.store.savedAt(containerId);
+    if (savedAt !== undefined && atMs <= savedAt) return;
     const e = this.entries.get(containerId);
     if (e) e.settle = this.cfg.settle;
     else this.starting.add(containerId);
@@ -176,11 +177,19 @@ export class AnomalyDetector {
     if (e.streak >= this.cfg.sustain) this.raise(env);
   }
 
-  private persist(): void {
-    try {
-      this.store.save([...this.entries].map(([id, e]) => ({ id, image: e.image, model: e.model.snapshot(), calm: e.streak === 0 && e.lastScore < this.cfg.threshold })));
-    } catch (err) {
-      this.telemetry.event('anomaly.persist.failed', 'warn', `anomaly baselines not saved to ${this.store.file}: ${(err as Error).message}`);
-    }
+  private saving: Promise<void> = Promise.resolve();
+
+  /** One save at a time: a scheduled one still writing when shutdown saves is waited for. */
+  private persist(): Promise<void> {
+    this.saving = this.saving.then(async () => {
+      try {
+        const live = [...this.entries].map(([id, e]) => ({ id, image: e.image, samples: e.model.sampleCount, calm: e.streak === 0 && e.lastScore < this.cfg.threshold, snapshot: () => e.model.snapshot() }));
+        await this.store.save(live);
+      } catch (err) {
+        this.telemetry.event('anomaly.persist.failed', 'warn', `anomaly baselines not saved to ${this.store.dir}: ${(err as Error).message}`);
+      }
+    });
+    return this.saving;
   }
+
 }

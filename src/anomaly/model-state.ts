@@ -1,5 +1,5 @@
 /**
- * What a saved container model (anomaly-models.json) must be before it is restored: the file is
+ * What a saved container model (a file of anomaly-models/) must be before it is restored: the file is
  * untrusted input, and a model that is only roughly the right shape fails later, inside the
  * learning step of the container's next stats document (a TypeError from a stream handler). So
  * every part is checked here, the references between CAD's tables included (ids are positions),

@@ -1,100 +1,154 @@
 /**
- * Learned baselines on disk, so a restart does not start every container's warm-up again:
- * one JSON file, written atomically (state-file.ts: a new 0600 temporary file, fsync, rename) on
- * a node-cron schedule and at shutdown. Keyed by container id, and by image: a container of a
- * known image that dockward has not seen (re-created, scaled out) starts from that image's most
+ * Learned baselines on disk, so a restart does not start every container's warm-up again: one
+ * file per container and per image under `<state_dir>/anomaly-models/`, each written atomically
+ * (state-file.ts: a new 0600 temporary file, fsync, rename) on a node-cron schedule and at
+ * shutdown, and only when its model learned something since it was last written. A container of
+ * a known image that dockward has not seen (re-created, scaled out) starts from that image's most
  * experienced model instead of from nothing.
  *
- * The file is untrusted input: one that is not JSON or not this shape is moved aside
- * (`anomaly-models.json.corrupt-<timestamp>`, said once, /health degraded) and every container
- * warms up afresh; a single model that is not whole (model-state.ts) is dropped when it is first
- * looked up — counted, said once — and only its container warms up afresh.
+ * Why files, not one: a busy container's model is about a megabyte of JSON, so one file for 100
+ * containers was a 100 MB string built on the main thread every five minutes (and V8's string
+ * limit, 512 MiB, was the limit on how many containers could keep a baseline). Models are read
+ * when their container first appears, never held here.
+ *
+ * Every file is untrusted input: one that is not JSON, not this shape, or not a whole model
+ * (model-state.ts) is dropped when first looked up — moved aside, counted, said once — and only
+ * its container warms up afresh. The single file of earlier versions (`anomaly-models.json`) is
+ * migrated at load; one that cannot be used is moved aside as before (said, /health degraded).
  */
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Telemetry } from '../telemetry/telemetry';
 import { privateDir, quarantine, readStateFile, writeStateFile, zodReason } from '../state/state-file';
 import type { ModelState } from './model';
 import { modelStateProblem } from './model-state';
 
-/** Models are checked one by one when looked up (model-state.ts), not all at load. */
-const fileSchema = z.strictObject({
+const legacySchema = z.strictObject({
   version: z.literal(1),
   containers: z.record(z.string(), z.object({ image: z.string(), model: z.unknown() })).optional(),
   images: z.record(z.string(), z.unknown()).optional(),
 });
+const fileSchema = z.strictObject({ version: z.literal(1), image: z.string(), model: z.unknown() });
 
 /** A JSON string cannot be longer in V8 (about 512 MiB). */
-const MAX_FILE_BYTES = 512 * 1024 * 1024;
+const MAX_LEGACY_BYTES = 512 * 1024 * 1024;
+/** Far above a model at its context cap (a few MB). */
+const MAX_MODEL_BYTES = 64 * 1024 * 1024;
+const NAME = /^[ci]-[0-9a-f]{1,64}\.json$/;
+
+export interface LiveModel {
+  id: string;
+  image: string;
+  /** samples learned: the file is written again only when they changed */
+  samples: number;
+  /** not under way of an anomaly: may become its image's baseline */
+  calm: boolean;
+  snapshot: () => ModelState;
+}
+
+/** A file name from an id or image name: engine ids as they are, anything else by digest. */
+function fileName(kind: 'c' | 'i', key: string): string {
+  const k = kind === 'c' && /^[0-9a-f]{12,64}$/.test(key) ? key : createHash('sha1').update(key).digest('hex');
+  return `${kind}-${k}.json`;
+}
 
 export class ModelStore {
-  // Maps: container ids come from the engine, but image names come from whoever ran the container
-  private containers = new Map<string, { image: string; model: unknown }>();
-  private images = new Map<string, unknown>();
-  /**
-   * Containers whose own model the file holds. `containers` keeps only the models not yet taken
-   * by a live container (a restored one lives in its model, and is written from it): holding a
-   * second copy of every live model between saves doubled the anomaly detector's memory.
-   */
-  private readonly saved = new Set<string>();
+  readonly dir: string;
+  private readonly legacy: string;
+  /** file name → its modification time at load (ms): a start before it is one the model lived through */
+  private readonly loadedAt = new Map<string, number>();
+  /** container and image files that exist */
+  private readonly files = new Set<string>();
+  /** image → samples of its saved baseline */
+  private readonly imageSamples = new Map<string, number>();
+  /** file name → samples when this run last wrote it */
+  private readonly written = new Map<string, number>();
   private dropped = 0;
-  /** When the loaded file was written (ms), or -Infinity: models in it have seen everything before. */
-  savedAtMs = -Infinity;
 
-  constructor(readonly file: string, private readonly telemetry: Telemetry) {}
+  constructor(stateDir: string, private readonly telemetry: Telemetry) {
+    this.dir = join(stateDir, 'anomaly-models');
+    this.legacy = join(stateDir, 'anomaly-models.json');
+  }
 
-  /** Reads the file; a missing or unusable one means no baselines yet (an unusable one is moved aside and said). */
+  /** Lists the saved models (reading only the image baselines' sample counts); migrates a legacy file. */
   load(): { containers: number; images: number; quarantined?: string } {
+    privateDir(this.dir);
+    const quarantined = this.migrate();
+    for (const name of readdirSync(this.dir)) {
+      if (!NAME.test(name)) continue;
+      this.files.add(name);
+      this.loadedAt.set(name, statSync(join(this.dir, name)).mtimeMs);
+      if (name.startsWith('i-')) {
+        const f = this.read(name, 'an image baseline');
+        if (f) this.imageSamples.set(f.image, (f.model as { samples?: number }).samples ?? 0);
+      }
+    }
+    const containers = [...this.files].filter((n) => n.startsWith('c-')).length;
+    return { containers, images: this.imageSamples.size, ...(quarantined ? { quarantined } : {}) };
+  }
+
+  /** The single file of earlier versions becomes one file per model, then goes. */
+  private migrate(): string | undefined {
     let data: unknown;
     try {
-      const text = readStateFile(this.file, MAX_FILE_BYTES);
-      if (text === undefined) return { containers: 0, images: 0 };
+      const text = readStateFile(this.legacy, MAX_LEGACY_BYTES);
+      if (text === undefined) return undefined;
       data = JSON.parse(text);
-      this.savedAtMs = statSync(this.file).mtimeMs;
     } catch (err) {
       return this.reject(err instanceof SyntaxError ? `not JSON (${err.message})` : (err as Error).message);
     }
-    const r = fileSchema.safeParse(data);
+    const r = legacySchema.safeParse(data);
     if (!r.success) return this.reject(zodReason(r.error));
-    const d = data as { containers?: Record<string, { image: string; model: unknown }>; images?: Record<string, unknown> };
-    this.containers = new Map(Object.entries(d.containers ?? {}));
-    for (const id of this.containers.keys()) this.saved.add(id);
-    this.images = new Map(Object.entries(d.images ?? {}));
-    return { containers: this.containers.size, images: this.images.size };
-  }
-
-  private reject(reason: string): { containers: number; images: number; quarantined?: string } {
-    const aside = quarantine(this.file);
-    const where = aside ? `moved to ${aside}` : 'could not be moved aside (the next save replaces it)';
-    this.telemetry.event('anomaly.models.quarantined', 'error', `anomaly baselines ${this.file} cannot be used: ${reason}; ${where}. Every container warms up afresh`, { file: { path: aside ?? this.file } });
-    this.telemetry.health.degrade('anomaly-models', `${this.file} was unusable (${reason}) and ${where}`);
-    return { containers: 0, images: 0, quarantined: aside ?? this.file };
-  }
-
-  /** The container's own model, else its image's, else none. A model that is not whole is dropped. */
-  lookup(containerId: string, image: string): { model: ModelState; from: 'container' | 'image' } | undefined {
-    const own = this.containers.get(containerId);
-    if (own) {
-      // Taken: from now on the live model is the one saved.
-      this.containers.delete(containerId);
-      if (this.usable(own.model, `container ${containerId}`)) return { model: own.model, from: 'container' };
-      this.saved.delete(containerId);
-    }
-    const img = this.images.get(image);
-    if (img === undefined) return undefined;
-    if (this.usable(img, `image ${image}`)) return { model: img, from: 'image' };
-    this.images.delete(image);
+    for (const [id, c] of Object.entries(r.data.containers ?? {})) this.write(fileName('c', id), c.image, JSON.stringify(c.model));
+    for (const [image, model] of Object.entries(r.data.images ?? {})) this.write(fileName('i', image), image, JSON.stringify(model));
+    unlinkSync(this.legacy);
     return undefined;
   }
 
-  private usable(model: unknown, what: string): model is ModelState {
-    const problem = modelStateProblem(model);
-    if (problem === undefined) return true;
+  private reject(reason: string): string {
+    const aside = quarantine(this.legacy);
+    const where = aside ? `moved to ${aside}` : 'could not be moved aside';
+    this.telemetry.event('anomaly.models.quarantined', 'error', `anomaly baselines ${this.legacy} cannot be used: ${reason}; ${where}. Every container warms up afresh`, { file: { path: aside ?? this.legacy } });
+    this.telemetry.health.degrade('anomaly-models', `${this.legacy} was unusable (${reason}) and ${where}`);
+    return aside ?? this.legacy;
+  }
+
+  /** The container's own model, else its image's, else none. A file that is not whole is dropped. */
+  lookup(containerId: string, image: string): { model: ModelState; from: 'container' | 'image' } | undefined {
+    const own = this.read(fileName('c', containerId), `container ${containerId}`);
+    if (own) return { model: own.model as ModelState, from: 'container' };
+    if (!this.imageSamples.has(image)) return undefined;
+    const img = this.read(fileName('i', image), `image ${image}`);
+    if (img && img.image === image) return { model: img.model as ModelState, from: 'image' };
+    if (!img) this.imageSamples.delete(image);
+    return undefined;
+  }
+
+  private read(name: string, what: string): z.infer<typeof fileSchema> | undefined {
+    if (!this.files.has(name)) return undefined;
+    const path = join(this.dir, name);
+    let problem: string | undefined;
+    try {
+      const text = readStateFile(path, MAX_MODEL_BYTES);
+      if (text === undefined) {
+        this.files.delete(name);
+        return undefined;
+      }
+      const r = fileSchema.safeParse(JSON.parse(text));
+      problem = r.success ? modelStateProblem(r.data.model) : zodReason(r.error);
+      if (r.success && problem === undefined) return r.data;
+    } catch (err) {
+      problem = err instanceof SyntaxError ? `not JSON (${err.message})` : (err as Error).message;
+    }
+    this.files.delete(name);
+    const aside = quarantine(path);
     if (this.dropped++ === 0) {
-      this.telemetry.event('anomaly.model.dropped', 'warn', `anomaly baseline of ${what} in ${this.file} is not usable (${problem}): dropped, its container warms up afresh (further ones are counted, not logged)`);
+      this.telemetry.event('anomaly.model.dropped', 'warn', `anomaly baseline of ${what} (${path}) is not usable (${problem}): ${aside ? `moved to ${aside}` : 'dropped'}, its container warms up afresh (further ones are counted, not logged)`);
     } else this.telemetry.count('anomaly.model.dropped');
-    return false;
+    return undefined;
   }
 
   /** Models dropped as not whole, this run. */
@@ -102,39 +156,53 @@ export class ModelStore {
     return this.dropped;
   }
 
-  /** Whether the file holds this container's own model (not yet looked up and dropped). */
-  has(containerId: string): boolean {
-    return this.saved.has(containerId);
+  /** When the container's own model was last written before this run, if it was. */
+  savedAt(containerId: string): number | undefined {
+    return this.loadedAt.get(fileName('c', containerId));
   }
 
   /** A destroyed container's own model goes; its image's baseline stays. */
   forget(containerId: string): void {
-    this.containers.delete(containerId);
-    this.saved.delete(containerId);
+    const name = fileName('c', containerId);
+    this.files.delete(name);
+    this.written.delete(name);
+    this.loadedAt.delete(name);
+    try {
+      unlinkSync(join(this.dir, name));
+    } catch {
+      // never written, or gone already
+    }
   }
 
   /**
-   * Writes the live models over the saved ones (saved containers not seen yet this run — stopped
-   * ones — are kept); every container in `live` is written by its caller again next time. An image keeps the model with the most samples among its calm containers.
-   * Throws when the file cannot be written (the caller says so and tries again on schedule).
+   * Writes every live model that learned since it was last written, one file at a time with the
+   * event loop served between them. An image's baseline becomes the calm model with the most
+   * samples. Throws on the first file that cannot be written (the caller says so and tries again
+   * on schedule; the rest are written then).
    */
-  save(live: Array<{ id: string; image: string; model: ModelState; calm: boolean }>): void {
-    const containers = new Map(this.containers);
-    const images = new Map(this.images);
+  async save(live: LiveModel[]): Promise<number> {
+    privateDir(this.dir);
+    let n = 0;
     for (const c of live) {
-      containers.set(c.id, { image: c.image, model: c.model });
-      const known = images.get(c.image) as { samples?: unknown } | undefined;
-      const knownSamples = typeof known?.samples === 'number' ? known.samples : -1;
+      const name = fileName('c', c.id);
       // a container under way of an anomaly must not become its image's norm
-      if (c.calm && c.model.samples >= knownSamples) images.set(c.image, c.model);
+      const norm = c.calm && c.samples > (this.imageSamples.get(c.image) ?? -1);
+      if (this.written.get(name) === c.samples && !norm) continue;
+      const model = JSON.stringify(c.snapshot());
+      this.write(name, c.image, model);
+      this.written.set(name, c.samples);
+      if (norm) {
+        this.write(fileName('i', c.image), c.image, model);
+        this.imageSamples.set(c.image, c.samples);
+      }
+      n++;
+      await yieldToLoop();
     }
-    privateDir(dirname(this.file));
-    writeStateFile(this.file, JSON.stringify({ version: 1, containers: Object.fromEntries(containers), images: Object.fromEntries(images) }));
-    for (const c of live) {
-      containers.delete(c.id);
-      this.saved.add(c.id);
-    }
-    this.containers = containers;
-    this.images = images;
+    return n;
+  }
+
+  private write(name: string, image: string, modelJson: string): void {
+    writeStateFile(join(this.dir, name), `{"version":1,"image":${JSON.stringify(image)},"model":${modelJson}}`);
+    this.files.add(name);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Reading and writing dockward's state files (cursors.json, anomaly-models.json) as untrusted,
+ * Reading and writing dockward's state files (cursors.json, anomaly-models/) as untrusted,
  * private files:
  * - directories are created 0700 and files 0600, whatever the umask;
  * - a temporary file is created here (O_CREAT|O_EXCL|O_NOFOLLOW), never opened through a symlink

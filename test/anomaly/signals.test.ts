@@ -137,7 +137,7 @@ describe('anomaly signals: log lines', () => {
 });
 
 describe('anomaly: a start replayed after a restart of dockward', () => {
-  it('is no start-up when the saved baseline lived through it; a start after the save is', () => {
+  it('is no start-up when the saved baseline lived through it; a start after the save is', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dw-anomaly-replay-'));
     const telemetry = new Telemetry(winston.createLogger({ silent: true }));
     const cfg = anomalyConfig.parse({ model: { warmup: 10 } });
@@ -148,8 +148,8 @@ describe('anomaly: a start replayed after a restart of dockward', () => {
       first.start();
       first.started('c1', t0);
       for (let i = 0; i < 20; i++) first.observe(env(stats(i)));
-      first.stop(); // saves the baselines
-      const run = (startAt: number, docFirst = false): boolean => {
+      await first.stop(); // saves the baselines
+      const run = async (startAt: number, docFirst = false): Promise<boolean> => {
         const out: Envelope[] = [];
         const d = new AnomalyDetector(cfg, dir, 'test', (e) => out.push(e), () => undefined, telemetry);
         d.start(); // loads the saved baselines, as the pipeline does before the event stream starts
@@ -159,12 +159,12 @@ describe('anomaly: a start replayed after a restart of dockward', () => {
         d.started('c1', startAt); // the engine's event stream replays from the events cursor
         if (!docFirst) d.observe(env(stats(20)));
         d.observe(env(stats(21)));
-        d.stop();
+        await d.stop();
         return warmOf(out[out.length - 1]);
       };
-      assert.equal(run(t0), true, 'the start the saved model already lived through');
-      assert.equal(run(t0, true), true, 'the same, replayed after the container\'s first document');
-      assert.equal(run(Date.now() + 60_000), false, 'a (re)start after the save settles again');
+      assert.equal(await run(t0), true, 'the start the saved model already lived through');
+      assert.equal(await run(t0, true), true, 'the same, replayed after the container\'s first document');
+      assert.equal(await run(Date.now() + 60_000), false, 'a (re)start after the save settles again');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

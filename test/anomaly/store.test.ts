@@ -7,7 +7,7 @@ import winston from 'winston';
 import { ContainerModel, modelConfig, type ModelState } from '../../src/anomaly/model';
 import { modelStateProblem } from '../../src/anomaly/model-state';
 import type { Vector } from '../../src/anomaly/signals';
-import { ModelStore } from '../../src/anomaly/store';
+import { ModelStore, type LiveModel } from '../../src/anomaly/store';
 import { Telemetry } from '../../src/telemetry/telemetry';
 
 const quiet = () => new Telemetry(winston.createLogger({ silent: true }));
@@ -25,8 +25,10 @@ function storeWith(content: unknown): { store: ModelStore; t: Telemetry; dir: st
   const dir = mkdtempSync(join(tmpdir(), 'models-'));
   writeFileSync(join(dir, 'anomaly-models.json'), typeof content === 'string' ? content : JSON.stringify(content));
   const t = quiet();
-  return { store: new ModelStore(join(dir, 'anomaly-models.json'), t), t, dir };
+  return { store: new ModelStore(dir, t), t, dir };
 }
+
+const live = (id: string, image: string, model: ModelState, calm: boolean): LiveModel => ({ id, image, samples: model.samples, calm, snapshot: () => model });
 
 const count = async (t: Telemetry, name: string) => (await t.snapshot())[`dockward_events_total{event=${name}}`] ?? 0;
 
@@ -101,21 +103,20 @@ describe('anomaly baselines on disk are untrusted input', () => {
       assert.equal(r.quarantined, join(dir, aside[0]));
       assert.equal(await count(t, 'anomaly.models.quarantined'), 1);
       assert.ok(t.health.list()[0].reason.includes(join(dir, aside[0])));
-      store.save([]); // and the next save writes a good file
-      assert.equal(new ModelStore(join(dir, 'anomaly-models.json'), quiet()).load().quarantined, undefined);
+      await store.save([live('c1', 'nginx', trained(30), true)]); // and the next save writes good files
+      const again = new ModelStore(dir, quiet());
+      assert.deepEqual(again.load(), { containers: 1, images: 1 });
     });
   }
 
-  it('image names are keys, never properties: "constructor" or "__proto__" find nothing and save as they are', () => {
+  it('image names are keys, never properties: "constructor" or "__proto__" find nothing and save as they are', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'models-'));
-    const file = join(dir, 'anomaly-models.json');
-    const store = new ModelStore(file, quiet());
+    const store = new ModelStore(dir, quiet());
     store.load();
     assert.equal(store.lookup('c1', 'constructor'), undefined);
     assert.equal(store.lookup('c1', 'toString'), undefined);
-    const model = trained(30);
-    store.save([{ id: 'c1', image: '__proto__', model, calm: true }]);
-    const again = new ModelStore(file, quiet());
+    await store.save([live('c1', '__proto__', trained(30), true)]);
+    const again = new ModelStore(dir, quiet());
     assert.deepEqual(again.load(), { containers: 1, images: 1 });
     assert.equal(again.lookup('c9', '__proto__')?.from, 'image');
   });
@@ -127,26 +128,63 @@ describe('anomaly baselines between saves', () => {
     const { runInNewContext } = await import('node:vm');
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const restored = trained();
-    const { store, dir } = storeWith({ version: 1, containers: { c1: { image: 'nginx', model: restored }, c2: { image: 'redis', model: trained(40) } } });
+    const { store, dir } = storeWith({ version: 1, containers: { c1: { image: 'nginx', model: trained() }, c2: { image: 'redis', model: trained(40) } } });
     store.load();
     let taken: ModelState | undefined = store.lookup('c1', 'nginx')!.model;
     const takenRef = new WeakRef(taken);
     taken = undefined;
     let snapshot: ModelState | undefined = trained(160);
     const savedRef = new WeakRef(snapshot);
-    // not calm: it must not become the image's baseline (that copy is kept, one per image)
-    store.save([{ id: 'c1', image: 'nginx', model: snapshot, calm: false }]);
+    // not calm: it must not become the image's baseline
+    await store.save([live('c1', 'nginx', snapshot, false)]);
     snapshot = undefined;
     await new Promise((r) => setImmediate(r));
     gc();
     assert.equal(takenRef.deref(), undefined, 'the restored model is still held');
     assert.equal(savedRef.deref(), undefined, 'the saved snapshot is still held');
-    // what the file says is unchanged: c1 as saved, c2 (not live) kept, and a replayed start is recognised
-    assert.equal(store.has('c1'), true);
-    const again = new ModelStore(join(dir, 'anomaly-models.json'), quiet());
+    const again = new ModelStore(dir, quiet());
     assert.deepEqual(again.load(), { containers: 2, images: 0 });
     assert.equal(again.lookup('c1', 'nginx')?.model.samples, 160);
     assert.equal(again.lookup('c2', 'redis')?.model.samples, 40);
+  });
+
+  it('one file per model, migrated from the single file, and rewritten only when its model learned', async () => {
+    const { store, dir } = storeWith({ version: 1, containers: { c1: { image: 'nginx', model: trained(50) } }, images: { nginx: trained(50) } });
+    assert.deepEqual(store.load(), { containers: 1, images: 1 });
+    assert.deepEqual(readdirSync(dir), ['anomaly-models'], 'the single file is gone once migrated');
+    const files = readdirSync(join(dir, 'anomaly-models')).sort();
+    assert.equal(files.length, 2);
+    let snapshots = 0;
+    const model = trained(60);
+    const c = { ...live('c1', 'nginx', model, false), snapshot: () => (snapshots++, model) };
+    assert.equal(await store.save([c]), 1);
+    assert.equal(await store.save([c]), 0, 'nothing learned since: nothing written');
+    assert.equal(snapshots, 1, 'an unchanged model is not even snapshot');
+    assert.equal(await store.save([{ ...c, samples: 61 }]), 1);
+    // a calm container with more samples than the image's baseline becomes it
+    assert.equal(await store.save([{ ...c, samples: 62, calm: true }]), 1);
+    assert.equal(new ModelStore(dir, quiet()).lookup('c9', 'nginx'), undefined, 'looked up before load: nothing listed');
+    const again = new ModelStore(dir, quiet());
+    again.load();
+    assert.equal(again.lookup('c9', 'nginx')?.from, 'image');
+    assert.ok(again.savedAt('c1')! > 0);
+    again.forget('c1');
+    assert.equal(again.lookup('c1', 'other'), undefined);
+    assert.equal(readdirSync(join(dir, 'anomaly-models')).length, 1, 'the forgotten container\'s file is removed, its image\'s stays');
+  });
+
+  it('a damaged model file is moved aside and only its container warms up afresh', async () => {
+    const { store, dir, t } = storeWith({ version: 1, containers: { c1: { image: 'nginx', model: trained(50) }, c2: { image: 'nginx', model: trained(50) } } });
+    store.load();
+    const models = join(dir, 'anomaly-models');
+    const [first] = readdirSync(models).sort();
+    writeFileSync(join(models, first), '{"version":1,"image":"nginx","model":');
+    const fresh = new ModelStore(dir, t);
+    fresh.load();
+    const found = ['c1', 'c2'].map((id) => fresh.lookup(id, 'nginx')?.from);
+    assert.deepEqual(found.filter(Boolean), ['container']);
+    assert.equal(fresh.droppedModels, 1);
+    assert.equal(readdirSync(models).filter((n) => n.includes('.corrupt-')).length, 1);
+    assert.equal(await count(t, 'anomaly.model.dropped'), 1);
   });
 });

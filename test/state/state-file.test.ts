@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import winston from 'winston';
+import type { ModelState } from '../../src/anomaly/model';
 import { ModelStore } from '../../src/anomaly/store';
 import { DiskSpool, spoolConfig } from '../../src/ship/spool';
 import { CursorStore } from '../../src/state/cursor-store';
@@ -19,7 +20,7 @@ describe('state files are private: directories 0700, files 0600, under umask 022
   before(() => (old = process.umask(0o022)));
   after(() => process.umask(old));
 
-  it('the state dir, cursors.json, the spool and its segments, anomaly-models.json', async () => {
+  it('the state dir, cursors.json, the spool and its segments, anomaly-models/ and its files', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'modes-')), 'state');
     const c = new CursorStore(dir, quiet());
     c.set('logs/x', { sec: 1, nanos: 0 });
@@ -28,11 +29,14 @@ describe('state files are private: directories 0700, files 0600, under umask 022
     s.push({ index: 'logs-x', id: '1', doc: { message: 'DB_PASSWORD=hunter2 printed by a container' } });
     await s.take(0, 0, 0);
     s.close();
-    new ModelStore(join(dir, 'anomaly-models.json'), quiet()).save([]);
+    const model = { v: 2, samples: 1, signals: {} } as unknown as ModelState;
+    await new ModelStore(dir, quiet()).save([{ id: 'c1', image: 'x', samples: 1, calm: false, snapshot: () => model }]);
+    const models = readdirSync(join(dir, 'anomaly-models')).map((n) => join(dir, 'anomaly-models', n));
+    assert.equal(models.length, 1);
     const segs = readdirSync(join(dir, 'spool')).map((n) => join(dir, 'spool', n));
     assert.equal(segs.length, 1);
-    const got = [dir, join(dir, 'cursors.json'), join(dir, 'spool'), ...segs, join(dir, 'anomaly-models.json')].map((p) => `${mode(p)} ${p.slice(dir.length) || '/'}`);
-    assert.deepEqual(got, ['700 /', '600 /cursors.json', '700 /spool', '600 /spool/0000000000000001.seg', '600 /anomaly-models.json']);
+    const got = [dir, join(dir, 'cursors.json'), join(dir, 'spool'), ...segs, join(dir, 'anomaly-models'), ...models].map((p) => `${mode(p)} ${p.slice(dir.length) || '/'}`);
+    assert.deepEqual(got, ['700 /', '600 /cursors.json', '700 /spool', '600 /spool/0000000000000001.seg', '700 /anomaly-models', `600 /anomaly-models/${basename(models[0])}`]);
     s.dispose();
   });
 
