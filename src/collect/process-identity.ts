@@ -153,6 +153,10 @@ export function argv0Verdict(args: string[] | undefined, name: string | undefine
   if (said.some((a) => exact(a, name) || a === ex)) return undefined;
   if (t.startsWith('-') && LOGIN_NAMES.has(argvName(t)) && (SHELLS.has(name) || (ex !== undefined && SHELLS.has(ex)))) return undefined;
   if (t.startsWith('/') && scriptNames(args).some((n) => exact(n, name))) return undefined;
+  // An entrypoint script handing over to a program among its arguments (`exec "$@"`, through gosu,
+  // setpriv or su-exec), read by a reader behind the kernel: the name is the next program's, the
+  // command line still the script's (benign suite at 192f333: node's entrypoint, once in 28).
+  if (t.startsWith('/') && args!.length > 3 && args![1].startsWith('/') && args!.slice(3).some((a) => exact(basename(a), name))) return undefined;
   // The runtime entering a container: runc renames its stages by prctl (nsexec's runc:[0:PARENT],
   // [1:CHILD], [2:INIT]) and re-execs itself from a cloned binary whose exe reads "/" in the container.
   if (argvName(t) === 'runc' && args?.[1] === 'init' && args.length === 2 && RUNC_STAGE.test(name)) return undefined;

@@ -51,6 +51,7 @@ describe('process identity: the kernel names the program, argv[0] does not (revi
       ['ash login shell', { args: ['-sh'], comm: 'sh', exe: '/bin/busybox' }, 'sh'],
       ['script (#!/bin/sh)', { args: ['/bin/sh', '/docker-entrypoint.sh', 'nginx'], comm: 'docker-entrypoi', exe: '/usr/bin/dash' }, 'docker-entrypoint.sh'],
       ['script (#!/usr/bin/env python3)', { args: ['/usr/bin/env', 'python3', './manage.py'], comm: 'manage.py', exe: '/usr/bin/env' }, 'manage.py'],
+      ['an entrypoint handing over, read late', { args: ['/bin/sh', '/usr/local/bin/docker-entrypoint.sh', 'gosu', 'redis', 'redis-server', '--appendonly', 'yes'], comm: 'redis-server', exe: '/usr/local/bin/redis-server' }, 'redis-server'],
       ['script with a #! argument', { args: ['/usr/bin/env', '-S python3 -u', '/app/run'], comm: 'run', exe: '/usr/bin/env' }, 'run'],
       ['retitled at exec already', { args: ['nginx: master process nginx -g daemon off;'], comm: 'nginx', exe: '/usr/sbin/nginx' }, 'nginx'],
       ['comm cut at 15', { args: ['/usr/local/bin/prometheus-node-exporter'], comm: 'prometheus-node', exe: '/usr/local/bin/prometheus-node-exporter' }, 'prometheus-node-exporter'],
