@@ -3,7 +3,8 @@
  * dockward's CPU and RSS, and the extra CPU it causes in the engine (dockerd, containerd, shims,
  * and the `ps` that `top` runs), against a baseline of the same engine with no dockward, measured
  * in one run over the same window length.
- *   node dist/bench/idle-containers.js [containers=50] [seconds=60]
+ *   node dist/bench/idle-containers.js [containers=50] [seconds=60] [warmup=45]
+ * (issue 20's figures: 100 containers, 90 s after a 45 s warm-up)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { adminClient, engines, newNamespace } from '../test/support/engines';
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
 
     const dw = DockwardProcess.run({ namespace: ns });
     await dw.waitFor(/metrics and health on/);
-    await sleep(15_000); // first snapshots, first inspect of every container
+    // first snapshots, first inspect and drift scan of every container, first posture scan
+    await sleep(Number(process.argv[4] ?? 45) * 1000);
     const d0 = treeCpuSec(dw.pid);
     const e1 = engineTicks();
     await sleep(seconds * 1000);
