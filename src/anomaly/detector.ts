@@ -183,7 +183,7 @@ export class AnomalyDetector {
   private persist(): Promise<void> {
     this.saving = this.saving.then(async () => {
       try {
-        const live = [...this.entries].map(([id, e]) => ({ id, image: e.image, samples: e.model.sampleCount, calm: e.streak === 0 && e.lastScore < this.cfg.threshold, snapshot: () => e.model.snapshot() }));
+        const live = [...this.entries].map(([id, e]) => ({ id, image: e.image, samples: e.model.sampleCount, calm: e.streak === 0 && e.lastScore < this.cfg.threshold, snapshot: () => e.model.snapshot(), live: () => this.entries.get(id) === e }));
         await this.store.save(live);
       } catch (err) {
         this.telemetry.event('anomaly.persist.failed', 'warn', `anomaly baselines not saved to ${this.store.dir}: ${(err as Error).message}`);
@@ -191,5 +191,4 @@ export class AnomalyDetector {
     });
     return this.saving;
   }
-
 }

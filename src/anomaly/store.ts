@@ -47,6 +47,8 @@ export interface LiveModel {
   /** not under way of an anomaly: may become its image's baseline */
   calm: boolean;
   snapshot: () => ModelState;
+  /** still the detector's when its turn to be written comes (a destroyed container's file stays gone) */
+  live?: () => boolean;
 }
 
 /** A file name from an id or image name: engine ids as they are, anything else by digest. */
@@ -187,7 +189,7 @@ export class ModelStore {
       const name = fileName('c', c.id);
       // a container under way of an anomaly must not become its image's norm
       const norm = c.calm && c.samples > (this.imageSamples.get(c.image) ?? -1);
-      if (this.written.get(name) === c.samples && !norm) continue;
+      if ((this.written.get(name) === c.samples && !norm) || c.live?.() === false) continue;
       const model = JSON.stringify(c.snapshot());
       this.write(name, c.image, model);
       this.written.set(name, c.samples);
