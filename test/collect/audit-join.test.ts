@@ -95,6 +95,31 @@ describe('audit join: proc connector starts × audit events (no engine)', () => 
     assert.equal(j.stats.joined, 1);
   });
 
+  it('a pid that execs twice before audit is read (bash -c "exec -a nginx nc"): each start takes its own event', () => {
+    // attack suite at b734dc5: nc's start went out as "exited before /proc was read", no command line
+    const { j, out } = join();
+    j.fact(start(16, { ts: 10_000n }), 0);
+    j.fact(start(16, { ts: 10_002n, image: 1 }), 1);
+    j.fact({ ...start(16, { ts: 10_003n, image: 1 }), type: 'end' }, 2);
+    j.audit(ev(16, { exe: '/usr/bin/bash', comm: 'bash', args: ['bash', '-c', 'exec -a nginx nc -z 127.0.0.1 4450'], time: 10_000 }), 3);
+    assert.deepEqual(out.map((f) => [f.type, f.args?.[0]]), [['start', 'bash']], 'the second start waits for its own event');
+    j.audit(ev(16, { exe: '/usr/bin/nc.openbsd', comm: 'nc', args: ['nginx', '-z', '127.0.0.1', '4450'], time: 10_002 }), 4);
+    assert.deepEqual(out.map((f) => [f.type, f.source, f.args?.[0], f.name, f.argv0]), [
+      ['start', 'audit', 'bash', 'bash', undefined],
+      ['start', 'audit', 'nginx', 'nc', 'masquerade'],
+      ['end', 'audit', 'nginx', 'nc', 'masquerade'],
+    ]);
+    assert.equal(j.waiting, 0);
+    // and when the first start's event never comes, the second still waits for its own
+    const k = join();
+    k.j.fact(start(17, { ts: 10_000n }), 0);
+    k.j.fact(start(17, { ts: 10_002n, image: 1 }), 1);
+    k.j.expire(600);
+    assert.deepEqual(k.out.map((f) => f.source), ['proc']);
+    k.j.audit(ev(17, { exe: '/usr/bin/nc.openbsd', comm: 'nc', args: ['nc', '-z'], time: 10_002 }), 601);
+    assert.deepEqual(k.out.map((f) => [f.source, f.args?.[0]]), [['proc', undefined], ['audit', 'nc']]);
+  });
+
   it('event first, start after; a failed exec pairs with nothing', () => {
     const { j, out } = join();
     j.audit(ev(11, { success: false, args: undefined }), 0);

@@ -70,7 +70,7 @@ export class AuditJoin {
       this.bytes += c;
       return;
     }
-    if (f.type !== 'start' || f.ts === undefined || f.noexec || f.forkOnly || f.scan) return this.emit(f);
+    if (!joinable(f)) return this.emit(f);
     const ev = this.takeEarly(f);
     if (ev) return this.emit(this.merge(f, ev));
     const c = argBytes(f.args);
@@ -81,7 +81,7 @@ export class AuditJoin {
       return this.emit({ ...f, source: 'proc' });
     }
     this.bytes += c;
-    this.held.set(f.pid, { facts: [f], bytes: c, deadline: now + this.opts.waitMs, wall: this.opts.wallMs(f.ts) });
+    this.held.set(f.pid, { facts: [f], bytes: c, deadline: now + this.opts.waitMs, wall: this.opts.wallMs(f.ts!) });
   }
 
   audit(ev: AuditExec, now: number): void {
@@ -97,9 +97,7 @@ export class AuditJoin {
       this.held.delete(ev.pid);
       this.bytes -= h.bytes;
       const [start, ...rest] = h.facts;
-      const merged = this.merge(start, ev);
-      this.emit(merged);
-      for (const f of rest) this.release(f, merged);
+      this.after(this.merge(start, ev), rest, now);
       return;
     }
     let e = this.early.get(ev.pid);
@@ -126,7 +124,8 @@ export class AuditJoin {
       this.held.delete(pid);
       this.bytes -= h.bytes;
       this.stats.procOnly++;
-      for (const f of h.facts) this.emit(f.type === 'start' && f === h.facts[0] ? { ...f, source: 'proc' } : f);
+      const [start, ...rest] = h.facts;
+      this.after({ ...start, source: 'proc' }, rest, now);
     }
     for (const [pid, e] of this.early) {
       if (e.deadline > now) continue;
@@ -191,6 +190,25 @@ export class AuditJoin {
     return { ...f, ...id, leader, exitRace: args === undefined ? f.exitRace : undefined, source: 'audit' };
   }
 
+  /**
+   * Emits a start that waited, then what waited behind it up to the pid's next exec start, which
+   * now waits for its own audit event (`exec -a nginx nc` from bash: both execs were in before
+   * bash's event, and nc's start went out with no command line).
+   */
+  private after(start: ProcessFact, rest: ProcessFact[], now: number): void {
+    this.emit(start);
+    const next = rest.findIndex(joinable);
+    for (const f of next < 0 ? rest : rest.slice(0, next)) this.release(f, start);
+    if (next < 0) return;
+    const [head, ...behind] = rest.slice(next);
+    const ev = this.takeEarly(head);
+    if (ev) return this.after(this.merge(head, ev), behind, now);
+    const facts = [head, ...behind];
+    const bytes = facts.reduce((n, f) => n + argBytes(f.args), 0);
+    this.bytes += bytes;
+    this.held.set(head.pid, { facts, bytes, deadline: now + this.opts.waitMs, wall: this.opts.wallMs(head.ts!) });
+  }
+
   /** A fact that waited behind its start: an end of the same image carries the audit identity. */
   private release(f: ProcessFact, start: ProcessFact): void {
     if (f.type !== 'end' || f.start !== start.start || f.image !== start.image) return this.emit(f);
@@ -203,6 +221,11 @@ export class AuditJoin {
  * Can `ev` be the audit event of the exec `f` announced at `wall`? The executable decides when
  * /proc named it (the same file: audit names it from inside the syscall), else the time.
  */
+/** An exec start, which audit saw too: it waits for its event. */
+function joinable(f: ProcessFact): boolean {
+  return f.type === 'start' && f.ts !== undefined && !f.noexec && !f.forkOnly && !f.scan;
+}
+
 function plausible(f: ProcessFact, ev: AuditExec, wall: number): boolean {
   if (f.executable !== undefined && ev.exe !== undefined) return f.executable === ev.exe || f.executable === `${ev.exe} (deleted)`;
   return ev.time >= wall - STALE_MS;
