@@ -217,15 +217,15 @@ export class AuditJoin {
   }
 }
 
-/**
- * Can `ev` be the audit event of the exec `f` announced at `wall`? The executable decides when
- * /proc named it (the same file: audit names it from inside the syscall), else the time.
- */
 /** An exec start, which audit saw too: it waits for its event. */
 function joinable(f: ProcessFact): boolean {
   return f.type === 'start' && f.ts !== undefined && !f.noexec && !f.forkOnly && !f.scan;
 }
 
+/**
+ * Can `ev` be the audit event of the exec `f` announced at `wall`? The executable decides when
+ * /proc named it (the same file: audit names it from inside the syscall), else the time.
+ */
 function plausible(f: ProcessFact, ev: AuditExec, wall: number): boolean {
   if (f.executable !== undefined && ev.exe !== undefined) return f.executable === ev.exe || f.executable === `${ev.exe} (deleted)`;
   return ev.time >= wall - STALE_MS;
