@@ -69,6 +69,7 @@ export class ModelStore {
   /** file name → samples when this run last wrote it */
   private readonly written = new Map<string, number>();
   private dropped = 0;
+  private migrated = false;
 
   constructor(stateDir: string, private readonly telemetry: Telemetry) {
     this.dir = join(stateDir, 'anomaly-models');
@@ -77,9 +78,19 @@ export class ModelStore {
 
   /** Lists the saved models (reading only the image baselines' sample counts); migrates a legacy file. */
   load(): { containers: number; images: number; quarantined?: string } {
-    privateDir(this.dir);
+    let names: string[];
+    try {
+      privateDir(this.dir);
+      names = readdirSync(this.dir);
+    } catch (err) {
+      // a file in its place, no permission: no baselines this run, said (the save will say it again)
+      this.telemetry.event('anomaly.models.unreadable', 'error', `anomaly baselines in ${this.dir} cannot be read: ${(err as Error).message}. Every container warms up afresh`);
+      this.telemetry.health.degrade('anomaly-models', `${this.dir} cannot be read: ${(err as Error).message}`);
+      return { containers: 0, images: 0 };
+    }
     const quarantined = this.migrate();
-    for (const name of readdirSync(this.dir)) {
+    if (this.migrated) names = readdirSync(this.dir);
+    for (const name of names) {
       if (!NAME.test(name)) continue;
       this.files.add(name);
       this.loadedAt.set(name, statSync(join(this.dir, name)).mtimeMs);
@@ -107,6 +118,7 @@ export class ModelStore {
     for (const [id, c] of Object.entries(r.data.containers ?? {})) this.write(fileName('c', id), c.image, JSON.stringify(c.model));
     for (const [image, model] of Object.entries(r.data.images ?? {})) this.write(fileName('i', image), image, JSON.stringify(model));
     unlinkSync(this.legacy);
+    this.migrated = true;
     return undefined;
   }
 

@@ -189,4 +189,15 @@ describe('anomaly baselines between saves', () => {
     assert.equal(readdirSync(models).filter((n) => n.includes('.corrupt-')).length, 1);
     assert.equal(await count(t, 'anomaly.model.dropped'), 1);
   });
+
+  it('a file where the directory should be: no baselines, said, /health degraded, nothing thrown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'models-'));
+    writeFileSync(join(dir, 'anomaly-models'), 'not a directory');
+    const t = quiet();
+    const store = new ModelStore(dir, t);
+    assert.deepEqual(store.load(), { containers: 0, images: 0 });
+    assert.equal(await count(t, 'anomaly.models.unreadable'), 1);
+    assert.ok(t.health.list()[0].reason.includes(join(dir, 'anomaly-models')));
+    await assert.rejects(store.save([live('c1', 'x', trained(20), false)]));
+  });
 });
