@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { AuditExec } from '../../src/collect/audit/assembler';
 import { AuditJoin } from '../../src/collect/audit/join';
 import {
   AUDIT_FILTER_EXIT, EXEC_ABIS, NLMSG_HDRLEN, decodeRule, encodeRule, messages, parseStatus, request, ruleBytes,
 } from '../../src/collect/audit/protocol';
-import { auditBlocker, covers, KEY_PREFIX, stale } from '../../src/collect/audit/rules';
+import { auditBlocker, covers, KEY_PREFIX, running, stale } from '../../src/collect/audit/rules';
 import { auditConfig } from '../../src/collect/audit/source';
 import type { Entry, ProcessFact } from '../../src/collect/kernel/facts';
+import { until } from '../support/full-disk';
 
 describe('audit netlink protocol and rules (no socket)', () => {
   it('a rule encodes as auditctl -a always,exit -F arch=b64 -S execve,execveat -k … and decodes back', () => {
@@ -29,6 +32,25 @@ describe('audit netlink protocol and rules (no socket)', () => {
     assert.equal(stale(rule(`dockward:${process.pid}`), () => false), false);
     assert.equal(stale(rule('exec'), () => false), false);
     assert.equal(stale(rule(undefined), () => false), false);
+  });
+
+  it('a zombie is not running: its rules are stale (a SIGKILLed reader not yet reaped)', async () => {
+    // `sleep 30` inherits the exited `true` as its child and never reaps it
+    const parent = spawn('sh', ['-c', 'true & exec sleep 30'], { stdio: 'ignore' });
+    try {
+      let zombie = 0;
+      await until('the zombie child of sleep', () => {
+        const kids = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'latin1').trim().split(' ').filter(Boolean).map(Number);
+        zombie = kids.find((k) => readFileSync(`/proc/${k}/stat`, 'latin1').includes(') Z ')) ?? 0;
+        return zombie > 0;
+      });
+      assert.equal(running(zombie), false);
+      assert.equal(running(parent.pid!), true);
+      assert.equal(running(process.pid), true);
+      assert.equal(stale({ syscalls: [59], otherFields: 0, action: 2, list: 4, key: `dockward:${zombie}` }), true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('requests carry type, flags, seq and port; replies with a kernel-style wrong length still parse', () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   AUDIT_ADD_RULE, AUDIT_ALWAYS, AUDIT_DEL_RULE, AUDIT_FAIL_PANIC, AUDIT_FILTER_EXIT, AUDIT_GET, AUDIT_LIST_RULES, AUDIT_LOCKED,
   AUDIT_SET, AuditProtocolError, EXEC_ABIS, decodeRule, encodeRule, parseStatus, ruleBytes, setEnabledPayload, type AuditStatus, type ExitRule,
@@ -44,8 +44,24 @@ function otherDockward(r: ExitRule): boolean {
   return r.key?.startsWith(KEY_PREFIX) === true && r.key !== `${KEY_PREFIX}${process.pid}`;
 }
 
+/**
+ * Whether `pid` still runs: not gone, and not a zombie either. A SIGKILLed reader whose parent
+ * was killed too stays a zombie until something reaps it, and its rules were kept as a live
+ * process's (CI at 9d72d54: the next start left them).
+ */
+export function running(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return false;
+  }
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state !== 'Z' && state !== 'X' && state !== 'x';
+}
+
 /** A rule of a dockward process that is gone (killed before it could remove it). */
-export function stale(r: ExitRule, alive: (pid: number) => boolean = (pid) => existsSync(`/proc/${pid}`)): boolean {
+export function stale(r: ExitRule, alive: (pid: number) => boolean = running): boolean {
   if (!r.key?.startsWith(KEY_PREFIX)) return false;
   const pid = Number(r.key.slice(KEY_PREFIX.length));
   return Number.isInteger(pid) && pid !== process.pid && !alive(pid);
