@@ -87,7 +87,7 @@ export class SemiTable {
 
   find(facts: readonly number[]): number {
     const mask = this.slots.length - 1;
-    for (let s = hash(facts) & mask; ; s = (s + 1) & mask) {
+    for (let s = hash(facts, 0, facts.length) & mask; ; s = (s + 1) & mask) {
       const v = this.slots[s];
       if (v === 0) return -1;
       if (this.equals(v - 1, facts)) return v - 1;
@@ -163,7 +163,7 @@ export class SemiTable {
 
   private index(id: number): void {
     const mask = this.slots.length - 1;
-    let s = hashAt(this.pool, this.start[id], this.len[id]) & mask;
+    let s = hash(this.pool, this.start[id], this.len[id]) & mask;
     while (this.slots[s] !== 0) s = (s + 1) & mask;
     this.slots[s] = id + 1;
   }
@@ -174,15 +174,9 @@ export class SemiTable {
   }
 }
 
-/** FNV-1a over the facts as 32-bit words. */
-function hash(facts: readonly number[]): number {
+/** FNV-1a over `len` facts from `start`, as 32-bit words (a fact list, or a semi-context's in the pool). */
+function hash(facts: ArrayLike<number>, start: number, len: number): number {
   let h = 0x811c9dc5;
-  for (const f of facts) h = Math.imul(h ^ f, 16777619);
-  return h >>> 0;
-}
-
-function hashAt(pool: Uint32Array, start: number, len: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < start + len; i++) h = Math.imul(h ^ pool[i], 16777619);
+  for (let i = start; i < start + len; i++) h = Math.imul(h ^ facts[i], 16777619);
   return h >>> 0;
 }

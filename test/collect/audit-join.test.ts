@@ -7,7 +7,8 @@ import { AuditJoin } from '../../src/collect/audit/join';
 import {
   AUDIT_FILTER_EXIT, EXEC_ABIS, NLMSG_HDRLEN, decodeRule, encodeRule, messages, parseStatus, request, ruleBytes,
 } from '../../src/collect/audit/protocol';
-import { auditBlocker, covers, KEY_PREFIX, running, stale } from '../../src/collect/audit/rules';
+import { auditBlocker, covers, KEY_PREFIX, stale } from '../../src/collect/audit/rules';
+import { running } from '../../src/collect/kernel/procfs';
 import { auditConfig } from '../../src/collect/audit/source';
 import type { Entry, ProcessFact } from '../../src/collect/kernel/facts';
 import { until } from '../support/full-disk';

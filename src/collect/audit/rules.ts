@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import {
   AUDIT_ADD_RULE, AUDIT_ALWAYS, AUDIT_DEL_RULE, AUDIT_FAIL_PANIC, AUDIT_FILTER_EXIT, AUDIT_GET, AUDIT_LIST_RULES, AUDIT_LOCKED,
   AUDIT_SET, AuditProtocolError, EXEC_ABIS, decodeRule, encodeRule, parseStatus, ruleBytes, setEnabledPayload, type AuditStatus, type ExitRule,
 } from './protocol';
 import type { AuditSocket } from './socket';
 import { DockwardError } from '../../errors';
+import { running } from '../kernel/procfs';
 
 /** Every rule dockward adds is keyed `dockward:<pid>`: recognisable, and one instance's own. */
 export const KEY_PREFIX = 'dockward:';
@@ -42,22 +42,6 @@ export function covers(r: ExitRule, abi: { arch: number; syscalls: number[] }): 
  */
 function otherDockward(r: ExitRule): boolean {
   return r.key?.startsWith(KEY_PREFIX) === true && r.key !== `${KEY_PREFIX}${process.pid}`;
-}
-
-/**
- * Whether `pid` still runs: not gone, and not a zombie either. A SIGKILLed reader whose parent
- * was killed too stays a zombie until something reaps it, and its rules were kept as a live
- * process's (CI at 9d72d54: the next start left them).
- */
-export function running(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return false;
-  }
-  const state = stat.charAt(stat.lastIndexOf(')') + 2);
-  return state !== 'Z' && state !== 'X' && state !== 'x';
 }
 
 /** A rule of a dockward process that is gone (killed before it could remove it). */

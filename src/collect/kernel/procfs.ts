@@ -148,6 +148,18 @@ export function readStart(pid: number, bootMs: number | undefined): number | und
   return stat === undefined ? undefined : startMs(stat, bootMs!);
 }
 
+/**
+ * Whether `pid` still runs: not gone, and not a zombie either. A SIGKILLed audit reader whose
+ * dockward was killed too stays a zombie until something reaps it, and its audit rules were kept
+ * as a live process's (CI at 9d72d54: the next start left them).
+ */
+export function running(pid: number): boolean {
+  const stat = readProcFile(`/proc/${pid}/stat`);
+  if (stat === undefined) return false;
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state !== 'Z' && state !== 'X' && state !== 'x';
+}
+
 /** comm from /proc/<pid>/stat, between the first '(' and the last ')'. */
 export function commFromStat(stat: string): string {
   return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
